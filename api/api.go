@@ -1,0 +1,77 @@
+// Package api is Wharf's HTTP layer: the cargo sparse index, the cargo web
+// API and small support pages. Handlers decode, call one registry method and
+// encode; errors go through one writer in cargo's envelope.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wharfhq/wharf/registry"
+)
+
+// Config holds the router's dependencies.
+type Config struct {
+	Registry     *registry.Service
+	Logger       *slog.Logger
+	PublicURL    string // no trailing slash
+	PublicRead   bool
+	BodyLimit    int64
+	RegistryName string
+	// Ready reports whether dependencies are reachable (for /readyz).
+	Ready func(ctx context.Context) error
+}
+
+type api struct {
+	reg          *registry.Service
+	logger       *slog.Logger
+	publicURL    string
+	publicRead   bool
+	bodyLimit    int64
+	registryName string
+	ready        func(ctx context.Context) error
+}
+
+// NewRouter builds the HTTP handler.
+func NewRouter(cfg Config) http.Handler {
+	a := &api{
+		reg: cfg.Registry, logger: cfg.Logger, publicURL: cfg.PublicURL, publicRead: cfg.PublicRead,
+		bodyLimit: cfg.BodyLimit, registryName: cfg.RegistryName, ready: cfg.Ready,
+	}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	r := chi.NewRouter()
+	r.Use(withRequestID, a.recoverer, a.logRequests, a.authenticate)
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeErrorMsg(w, http.StatusNotFound, "not found") })
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeErrorMsg(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+
+	r.Get("/healthz", a.healthz)
+	r.Get("/readyz", a.readyz)
+	r.Get("/me", a.mePage)
+	r.Get("/account", a.mePage)
+
+	r.Group(func(r chi.Router) {
+		r.Use(a.requireRead)
+		r.Get("/index/config.json", a.indexConfig)
+		r.Get("/index/*", a.indexFile)
+		r.Get("/api/v1/crates", a.search)
+		r.Get("/api/v1/crates/{name}/{version}/download", a.download)
+		r.Get("/api/v1/crates/{name}/owners", a.listOwners)
+	})
+	r.Put("/api/v1/crates/new", a.publish)
+	r.Delete("/api/v1/crates/{name}/{version}/yank", a.yank)
+	r.Put("/api/v1/crates/{name}/{version}/unyank", a.unyank)
+	r.Put("/api/v1/crates/{name}/owners", a.addOwners)
+	r.Delete("/api/v1/crates/{name}/owners", a.removeOwners)
+	r.Get("/api/v1/me", a.me)
+	return r
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/api"
+	"github.com/wharfhq/wharf/config"
+	"github.com/wharfhq/wharf/crate"
+	"github.com/wharfhq/wharf/jobs"
+)
+
+func registryLimits(cfg *config.Config) crate.Limits {
+	lim := crate.DefaultLimits()
+	lim.MaxCrateSize = cfg.BodyLimit
+	return lim
+}
+
+// cookieSecret returns REGISTRY_WEB_COOKIE_SECRET or one generated once and
+// kept in the data dir.
+func cookieSecret(cfg *config.Config) (string, error) {
+	if cfg.CookieSecret != "" {
+		return cfg.CookieSecret, nil
+	}
+	path := filepath.Join(cfg.DataDir, "cookie-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(buf)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return secret, nil
+}
+
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+	if _, err := cookieSecret(cfg); err != nil {
+		return fmt.Errorf("cookie secret: %w", err)
+	}
+	reg, st, err := openRegistry(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	secret, err := reg.Bootstrap(ctx, cfg.AdminLogin)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if secret != "" {
+		fmt.Fprintf(stdout, "\nCreated the first administrator %q. Its token is shown only once:\n\n    %s\n\n", cfg.AdminLogin, secret)
+		fmt.Fprintf(stdout, "Add this to ~/.cargo/config.toml:\n\n%s\nthen run: echo %s | cargo login --registry %s\n\n",
+			cargoSnippet(cfg), secret, cfg.RegistryName)
+	}
+
+	if err := st.InitJobs(jobs.Config(reg)); err != nil {
+		return err
+	}
+	if err := st.Jobs().Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+
+	handler := api.NewRouter(api.Config{
+		Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, PublicRead: cfg.PublicRead,
+		BodyLimit: cfg.BodyLimit, RegistryName: cfg.RegistryName, Ready: st.Ping,
+	})
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr(), err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	logger.Info("wharf listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "engine", st.Engine(),
+		"storage", cfg.Storage)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if err := reg.Close(shutdownCtx); err != nil {
+		logger.Error("flush downloads", "error", err)
+	}
+	if err := st.Jobs().Stop(shutdownCtx); err != nil {
+		logger.Error("stop job queue", "error", err)
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+// Package e2e is Wharf's end-to-end acceptance test: it builds the wharf
+// binary, runs it as a real process on each database engine and drives the
+// real cargo against it (see docs: cargo-protocol notes §13).
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wharfhq/wharf/internal/testdb"
+)
+
+// wharfBin is the binary built once by TestMain.
+var wharfBin string
+
+// moduleRoot walks up from the working directory to the directory holding
+// go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// buildWharf compiles ./cmd/wharf into dir.
+func buildWharf(dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "wharf")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/wharf")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/wharf: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// logBuffer collects the server's stdout and stderr lines.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+	part  []byte
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.part = append(b.part, p...)
+	for {
+		i := bytes.IndexByte(b.part, '\n')
+		if i < 0 {
+			break
+		}
+		b.lines = append(b.lines, string(b.part[:i]))
+		b.part = b.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (b *logBuffer) addLine(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, s)
+}
+
+func (b *logBuffer) tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lines := b.lines
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	s := strings.Join(lines, "\n")
+	if len(b.part) > 0 {
+		s += "\n" + string(b.part)
+	}
+	return s
+}
+
+func (b *logBuffer) contains(sub string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, l := range b.lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// Server is one running wharf process.
+type Server struct {
+	URL        string // http://127.0.0.1:PORT, no trailing slash
+	Port       int
+	AdminToken string
+	DataDir    string
+
+	env  []string
+	cmd  *exec.Cmd
+	log  *logBuffer
+	done chan struct{}
+	err  error // exit status, valid after done is closed
+	// ready is set once the server answered /healthz: from then on an
+	// unexpected exit is a test failure.
+	ready bool
+}
+
+var tokenLine = regexp.MustCompile(`^    (wharf_\S+)\s*$`)
+
+// baseEnv is the process environment without proxies, REGISTRY_* and CARGO_*.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		uk := strings.ToUpper(k)
+		if strings.HasPrefix(uk, "REGISTRY_") || strings.HasPrefix(uk, "CARGO") || strings.HasSuffix(uk, "_PROXY") ||
+			strings.HasPrefix(uk, "RUSTFLAGS") || strings.HasPrefix(uk, "RUSTDOCFLAGS") || uk == "RUSTC_WRAPPER" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// StartServer runs wharf on engine ("sqlite" or "postgres") with a fresh
+// data directory and database; extra are additional KEY=VALUE settings. It
+// is stopped with SIGTERM when t ends.
+func StartServer(t *testing.T, engine string, extra ...string) *Server {
+	t.Helper()
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := startServer(t, engine, extra)
+		if err == nil {
+			return s
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	t.Fatalf("start wharf (%s): %v", engine, lastErr)
+	return nil
+}
+
+func startServer(t *testing.T, engine string, extra []string) (*Server, error) {
+	port := freePort(t)
+	s := &Server{
+		URL:     "http://127.0.0.1:" + strconv.Itoa(port),
+		Port:    port,
+		DataDir: t.TempDir(),
+		log:     &logBuffer{},
+		done:    make(chan struct{}),
+	}
+	s.env = append(baseEnv(),
+		"REGISTRY_WEB_LISTENON_IP=127.0.0.1",
+		"REGISTRY_WEB_LISTENON_PORT="+strconv.Itoa(port),
+		"REGISTRY_WEB_PUBLIC_URI="+s.URL,
+		"REGISTRY_DATA_DIR="+s.DataDir,
+		"REGISTRY_LOG_LEVEL=debug",
+	)
+	switch engine {
+	case "sqlite":
+	case "postgres":
+		s.env = append(s.env, "REGISTRY_DATABASE_URL="+testdb.PostgresURL(t))
+	default:
+		t.Fatalf("unknown engine %q", engine)
+	}
+	s.env = append(s.env, extra...)
+
+	s.cmd = exec.Command(wharfBin, "serve")
+	s.cmd.Env = s.env
+	s.cmd.Stderr = s.log
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", wharfBin, err)
+	}
+	tokenc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			s.log.addLine(line)
+			if m := tokenLine.FindStringSubmatch(line); m != nil && !sent {
+				tokenc <- m[1]
+				sent = true
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+
+	// Readiness: poll /healthz, bounded; fail fast if the process exits.
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("wharf exited before becoming ready (%v); log:\n%s", s.err, s.log.tail(60))
+		default:
+		}
+		resp, err := client.Get(s.URL + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("wharf not ready after 60s; log:\n%s", s.log.tail(60))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case s.AdminToken = <-tokenc:
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("no bootstrap admin token on stdout; log:\n%s", s.log.tail(60))
+	}
+	s.ready = true
+	t.Logf("wharf %s listening on %s", engine, s.URL)
+	return s, nil
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *Server) stop(t *testing.T) {
+	select {
+	case <-s.done:
+		if s.ready {
+			t.Errorf("wharf exited during the test: %v\nlog tail:\n%s", s.err, s.log.tail(30))
+		}
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		if s.err != nil {
+			t.Errorf("wharf did not exit cleanly on SIGTERM: %v\nlog tail:\n%s", s.err, s.log.tail(30))
+		}
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("wharf did not stop within 30s of SIGTERM\nlog tail:\n%s", s.log.tail(30))
+	}
+}
+
+// LogTail returns the last n lines the server printed.
+func (s *Server) LogTail(n int) string { return s.log.tail(n) }
+
+// CLI runs `wharf args…` with the server's environment and returns stdout.
+func (s *Server) CLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, wharfBin, args...)
+	cmd.Env = s.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("wharf %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// CreateUser runs `wharf user create`.
+func (s *Server) CreateUser(t *testing.T, login string, admin bool) {
+	t.Helper()
+	args := []string{"user", "create", login, "--email", login + "@example.com"}
+	if admin {
+		args = append(args, "--admin")
+	}
+	s.CLI(t, args...)
+}
+
+// CreateToken runs `wharf token create` and returns the secret, which must
+// be the only line on stdout.
+func (s *Server) CreateToken(t *testing.T, login, name string, readOnly bool) string {
+	t.Helper()
+	args := []string{"token", "create", "--user", login, "--name", name}
+	if readOnly {
+		args = append(args, "--read-only")
+	}
+	out := s.CLI(t, args...)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	require.Len(t, lines, 1, "token create must print exactly one line, got %q", out)
+	require.True(t, strings.HasPrefix(lines[0], "wharf_"), "token %q", lines[0])
+	return lines[0]
+}
+
+// TokenID finds the ID of the token named name in `wharf token list`.
+func (s *Server) TokenID(t *testing.T, login, name string) string {
+	t.Helper()
+	out := s.CLI(t, "token", "list", "--user", login)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[1] == name {
+			return f[0]
+		}
+	}
+	t.Fatalf("token %q not in `wharf token list --user %s`:\n%s", name, login, out)
+	return ""
+}
+
+// HTTPResult is a finished HTTP exchange.
+type HTTPResult struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends one request; token "" sends no Authorization header.
+func (s *Server) Do(t *testing.T, method, path, token string, body []byte, header ...string) HTTPResult {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	require.NoError(t, err, "%s %s", method, path)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return HTTPResult{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// Get is Do(GET) requiring 200.
+func (s *Server) Get(t *testing.T, path, token string) []byte {
+	t.Helper()
+	res := s.Do(t, http.MethodGet, path, token, nil)
+	require.Equal(t, http.StatusOK, res.Status, "GET %s: %s\nserver log:\n%s", path, res.Body, s.LogTail(20))
+	return res.Body
+}
