@@ -104,4 +104,3 @@ func (a *api) requireRead(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-

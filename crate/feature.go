@@ -17,11 +17,14 @@ func validateFeatureName(field, name string) error {
 	if len(name) > maxShortFieldLength {
 		return invalid(field, "", fmt.Sprintf("must be at most %d bytes long", maxShortFieldLength))
 	}
-	if c := name[0]; !isAlnum(c) && c != '_' {
-		return invalid(field, name, "must start with an ASCII letter, digit or '_'")
-	}
-	for i := 1; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && c != '_' && c != '-' && c != '+' && c != '.' {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 0x80:
+			return invalid(field, name, "must contain only ASCII characters")
+		case i == 0 && !isAlnum(c) && c != '_':
+			return invalid(field, name, "must start with an ASCII letter, digit or '_'")
+		case !isAlnum(c) && c != '_' && c != '-' && c != '+' && c != '.':
 			return invalid(field, name, fmt.Sprintf("invalid character %q: only ASCII letters, digits, '_', '-', '+' and '.' are allowed", c))
 		}
 	}

@@ -106,6 +106,9 @@ func (c *Cargo) Run(t *testing.T, dir string, args ...string) CargoResult {
 		t.Fatalf("%s: %v", res.Cmd, err)
 	}
 	t.Logf("%s (in %s): exit %d after %s", res.Cmd, filepath.Base(dir), res.Code, time.Since(start).Round(time.Millisecond))
+	if os.Getenv("WHARF_E2E_VERBOSE") != "" {
+		t.Logf("--- stdout:\n%s--- stderr:\n%s", res.Stdout, res.Stderr)
+	}
 	return res
 }
 

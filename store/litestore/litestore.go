@@ -24,12 +24,12 @@ import (
 
 // Store is a SQLite-backed store.Store.
 type Store struct {
-	queries        // reads and non-transactional writes go through the writer
-	read   queries // read-only pool
-	db     *sql.DB
-	rdb    *sql.DB
-	client *river.Client[*sql.Tx]
-	logger *slog.Logger
+	queries         // reads and non-transactional writes go through the writer
+	read    queries // read-only pool
+	db      *sql.DB
+	rdb     *sql.DB
+	client  *river.Client[*sql.Tx]
+	logger  *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
