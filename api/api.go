@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/wharfhq/wharf/registry"
 )
@@ -46,7 +47,7 @@ func NewRouter(cfg Config) http.Handler {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
 	r := chi.NewRouter()
-	r.Use(withRequestID, a.recoverer, a.logRequests, a.authenticate)
+	r.Use(withRequestID, a.recoverer, a.logRequests, middleware.GetHead, a.authenticate)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeErrorMsg(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeErrorMsg(w, http.StatusMethodNotAllowed, "method not allowed")

@@ -130,8 +130,8 @@ func copyPtr(s *string) *string {
 
 // Line returns e as one compact JSON index line without the trailing
 // newline. Output is deterministic (map keys sorted, fields in struct
-// order), deps and features are never null, and HTML characters are not
-// escaped. e is validated with ValidateEntry first, because cargo silently
+// order), deps and features are never null, an empty dependency kind is
+// written as "normal", and HTML characters are not escaped. e is validated with ValidateEntry first, because cargo silently
 // ignores a line it cannot parse.
 func (e IndexEntry) Line() ([]byte, error) {
 	e.Deps = slices.Clone(e.Deps)
@@ -141,6 +141,9 @@ func (e IndexEntry) Line() ([]byte, error) {
 	for i := range e.Deps {
 		if e.Deps[i].Features == nil {
 			e.Deps[i].Features = []string{}
+		}
+		if e.Deps[i].Kind == "" {
+			e.Deps[i].Kind = "normal"
 		}
 	}
 	if e.Features == nil {

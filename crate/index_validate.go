@@ -16,7 +16,7 @@ const MaxIndexVersion = 3
 // silently skips a line it cannot parse, so every line is checked before it
 // is written. It checks the required fields (name, vers, cksum), a strict
 // SemVer vers, a cksum of 64 lowercase hex digits, every dependency's name,
-// requirement and kind, the feature syntax, v (≥ 2 when features2 is used),
+// requirement and kind, the feature map's names and value syntax, v (≥ 2 when features2 is used),
 // the exact pubtime format and a bare rust_version.
 func ValidateEntry(e IndexEntry) error {
 	if err := validateIdent("index entry name", e.Name, false); err != nil {
@@ -79,11 +79,9 @@ func validateIndexDep(d IndexDep) error {
 			return err
 		}
 	}
-	for _, f := range d.Features {
-		if err := validateFeatureSyntax(field+" feature", f); err != nil {
-			return err
-		}
-	}
+	// Dependency feature lists are not checked: cargo parses them without
+	// validation, and crates.io still serves lines from 2014 with
+	// "features":[""].
 	return nil
 }
 

@@ -152,7 +152,7 @@ func buildRaw(entries []Entry, level int) []byte {
 	tw := tar.NewWriter(gz)
 	for _, e := range entries {
 		hdr := e.Header
-		if hdr.ModTime.IsZero() {
+		if hdr.ModTime.IsZero() && hdr.Typeflag != tar.TypeXGlobalHeader {
 			hdr.ModTime = ModTime
 		}
 		if err := tw.WriteHeader(&hdr); err != nil {

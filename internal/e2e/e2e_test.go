@@ -330,8 +330,14 @@ func (s *suite) otherUser(t *testing.T) {
 	require.Len(t, lines, 2, "eve's 0.1.2 must not be in the index")
 	require.False(t, findVersion(t, lines, "0.1.0").Yanked)
 
-	dir := writeSimpleCrate(t, s.dir("eve"), "eve-tools", "0.1.0", "eve's own crate")
+	// A dependency named with registry = "local" is "this registry": cargo
+	// sends no registry and the index line must say null.
+	dir := writeSimpleCrate(t, s.dir("eve"), "eve-tools", "0.1.0", "eve's own crate", `a = { version = "0.1", registry = "local" }`)
 	eve.OK(t, dir, args("publish", "--registry", "local", "--no-verify"), "Published eve-tools v0.1.0")
+	own := findVersion(t, indexFile(t, s.srv, s.srv.AdminToken, "ev/e-/eve-tools"), "0.1.0")
+	dep := own.dep(t, "a", "normal")
+	require.Nil(t, dep.Registry, "same-registry dependency must have registry null, got %v", dep.Registry)
+	checkCksum(t, s.srv, eve.Token, own)
 	require.Equal(t, []string{"eve"},
 		ownerLogins(eve.OK(t, s.work, args("owner", "--registry", "local", "--list", "eve-tools")).Stdout))
 }

@@ -68,8 +68,9 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 	}
 }
 
-// writeSimpleCrate writes a dependency-free library crate into dir/name.
-func writeSimpleCrate(t *testing.T, dir, name, version, description string) string {
+// writeSimpleCrate writes a small library crate into dir/name; deps are
+// extra manifest lines for its [dependencies] table.
+func writeSimpleCrate(t *testing.T, dir, name, version, description string, deps ...string) string {
 	t.Helper()
 	root := filepath.Join(dir, name)
 	manifest := fmt.Sprintf(`[package]
@@ -79,6 +80,9 @@ edition = "2021"
 description = %q
 license = "MIT"
 `, name, version, description)
+	if len(deps) > 0 {
+		manifest += "\n[dependencies]\n" + strings.Join(deps, "\n") + "\n"
+	}
 	writeFiles(t, root, map[string][]byte{
 		"Cargo.toml": []byte(manifest),
 		"src/lib.rs": []byte("//! Test crate.\n\n/// Answer.\npub fn answer() -> u32 {\n    42\n}\n"),
