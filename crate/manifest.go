@@ -7,13 +7,17 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Nesting limits applied before the TOML parser runs. The parser's cost grows
+// Shape limits applied before the TOML parser runs. The parser's cost grows
 // with the square of the nesting depth and of dotted-key length (a 1 MiB
-// manifest of nested inline tables would take hours), while real manifests
-// nest 3 or 4 levels deep.
+// manifest of nested inline tables takes hours), and even within those
+// limits each inline table and dotted key is expensive (seconds for 1 MiB),
+// while real manifests nest 3 or 4 levels deep and have a few hundred
+// inline tables (one per dependency) and dotted keys at most.
 const (
-	maxTOMLDepth      = 16
-	maxTOMLKeyPathLen = 16
+	maxTOMLDepth        = 16
+	maxTOMLKeyPathLen   = 16
+	maxTOMLInlineTables = 10_000
+	maxTOMLDots         = 20_000
 )
 
 // checkManifest parses the Cargo.toml of a .crate file and compares it with
@@ -101,12 +105,14 @@ func mismatch(key string, manifest, meta *string) error {
 	return invalid("Cargo.toml", "", fmt.Sprintf("package.%s is %s but the publish metadata says %s; they must match", key, show(manifest), show(meta)))
 }
 
-// checkTOMLShape rejects TOML whose nesting would make parsing slow: more
-// than maxTOMLDepth open brackets or braces, or more than maxTOMLKeyPathLen
-// dots between two separators. Strings and comments are skipped, so their
-// content never counts.
+// checkTOMLShape rejects TOML whose shape would make parsing slow: more than
+// maxTOMLDepth open brackets or braces, more than maxTOMLKeyPathLen dots
+// between two separators, or more than maxTOMLInlineTables braces or
+// maxTOMLDots dots in all. Strings and comments are skipped, so their content
+// never counts.
 func checkTOMLShape(data []byte) error {
 	depth, dots := 0, 0
+	totalTables, totalDots := 0, 0
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case '#':
@@ -117,6 +123,12 @@ func checkTOMLShape(data []byte) error {
 		case '"', '\'':
 			i = skipTOMLString(data, i)
 		case '[', '{':
+			if c == '{' {
+				totalTables++
+				if totalTables > maxTOMLInlineTables {
+					return invalid("Cargo.toml", "", fmt.Sprintf("it has more than %d inline tables", maxTOMLInlineTables))
+				}
+			}
 			depth++
 			dots = 0
 			if depth > maxTOMLDepth {
@@ -128,6 +140,10 @@ func checkTOMLShape(data []byte) error {
 		case '=', ',', '\n':
 			dots = 0
 		case '.':
+			totalDots++
+			if totalDots > maxTOMLDots {
+				return invalid("Cargo.toml", "", fmt.Sprintf("it has more than %d dots outside strings", maxTOMLDots))
+			}
 			dots++
 			if dots > maxTOMLKeyPathLen {
 				return invalid("Cargo.toml", "", fmt.Sprintf("a dotted key has more than %d parts", maxTOMLKeyPathLen+1))

@@ -143,6 +143,10 @@ func TestCheckCrate(t *testing.T) {
 			{"RustVersionMismatch", cratetest.Build("foo", "1.0.0", &cratetest.Opts{RustVersion: "1.70"}), `package.rust-version is "1.70" but the publish metadata says absent`},
 			// deeply nested inline tables (slow to parse)
 			{"ManifestDeep", cratetest.Build("foo", "1.0.0", &cratetest.Opts{Manifest: manifest + "x = " + strings.Repeat("{a=", 17) + "1" + strings.Repeat("}", 17)}), "nested more than 16 levels deep"},
+			// too many inline tables (slow to parse)
+			{"ManifestTables", cratetest.Build("foo", "1.0.0", &cratetest.Opts{Manifest: manifest + "x = [" + strings.Repeat("{},", 10001) + "]\n"}), "it has more than 10000 inline tables"},
+			// too many dots (slow to parse)
+			{"ManifestDots", cratetest.Build("foo", "1.0.0", &cratetest.Opts{Manifest: manifest + strings.Repeat("[a.b]\n", 20001)}), "it has more than 20000 dots outside strings"},
 			// long dotted key (slow to parse)
 			{"ManifestDotted", cratetest.Build("foo", "1.0.0", &cratetest.Opts{Manifest: manifest + strings.Repeat("a.", 17) + "b = 1\n"}), "a dotted key has more than 17 parts"},
 		}

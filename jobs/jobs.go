@@ -47,6 +47,30 @@ const (
 type Registry interface {
 	ReconcileCrate(ctx context.Context, nameKey string) error
 	CollectGarbage(ctx context.Context, olderThan time.Duration) (int, error)
+	// SyncIndexRepo brings the local git index up to date and pushes it to
+	// the remote mirror when one is configured (no-op without a git index).
+	SyncIndexRepo(ctx context.Context) error
+}
+
+type indexSyncWorker struct {
+	river.WorkerDefaults[IndexSyncArgs]
+	reg Registry
+}
+
+// NextRetry retries pushes to an unreachable remote quickly at first, then
+// every minute, for as long as it takes.
+func (w *indexSyncWorker) NextRetry(job *river.Job[IndexSyncArgs]) time.Time {
+	d := time.Duration(1<<min(job.Attempt, 6)) * time.Second
+	return time.Now().Add(min(d, time.Minute))
+}
+
+func (w *indexSyncWorker) Timeout(*river.Job[IndexSyncArgs]) time.Duration { return 5 * time.Minute }
+
+func (w *indexSyncWorker) Work(ctx context.Context, _ *river.Job[IndexSyncArgs]) error {
+	if err := w.reg.SyncIndexRepo(ctx); err != nil {
+		return fmt.Errorf("sync git index: %w", err)
+	}
+	return nil
 }
 
 type crateReconcileWorker struct {
@@ -81,6 +105,7 @@ func Config(reg Registry) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &crateReconcileWorker{reg: reg})
 	river.AddWorker(workers, &blobGCWorker{reg: reg})
+	river.AddWorker(workers, &indexSyncWorker{reg: reg})
 	return &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
@@ -95,4 +120,18 @@ func Config(reg Registry) *river.Config {
 			}, &river.PeriodicJobOpts{ID: "blob_gc"}),
 		},
 	}
+}
+
+// IndexSyncArgs brings the executing replica's git index repository up to
+// date with the index change log and, when configured, pushes it to the
+// remote mirror. Inserted with every index change, in its transaction.
+type IndexSyncArgs struct{}
+
+func (IndexSyncArgs) Kind() string { return "index_sync" }
+
+func (IndexSyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueIndex, MaxAttempts: 100_000, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning,
+	}}}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/crate"
+	"github.com/wharfhq/wharf/jobs"
 	"github.com/wharfhq/wharf/semver"
 	"github.com/wharfhq/wharf/store"
 )
@@ -81,7 +83,7 @@ func maxVersion(versions []store.VersionListByCrateRow) string {
 
 // refreshCrate re-renders the crate's index file and summary from its version
 // rows inside tx. It is idempotent: running it twice writes the same bytes.
-func (s *Service) refreshCrate(ctx context.Context, tx store.Tx, c store.Crate, description *string, now time.Time) (changed bool, err error) {
+func (s *Service) refreshCrate(ctx context.Context, tx store.Tx, c store.Crate, description *string, now time.Time, message string) (changed bool, err error) {
 	versions, err := tx.VersionListByCrate(ctx, c.ID)
 	if err != nil {
 		return false, fmt.Errorf("list versions of %s: %w", c.Name, err)
@@ -102,6 +104,9 @@ func (s *Service) refreshCrate(ctx context.Context, tx store.Tx, c store.Crate, 
 			CrateID: c.ID, Path: c.IndexPath, Content: content, Etag: etag, UpdatedAt: now,
 		}); err != nil {
 			return false, fmt.Errorf("write index file of %s: %w", c.Name, err)
+		}
+		if err := s.logIndexChange(ctx, tx, c.IndexPath, content, message, now); err != nil {
+			return false, err
 		}
 	}
 	var maxPtr *string
@@ -130,10 +135,43 @@ func (s *Service) ReconcileCrate(ctx context.Context, nameKey string) error {
 		if err != nil {
 			return fmt.Errorf("lock crate %s: %w", nameKey, err)
 		}
-		changed, err := s.refreshCrate(ctx, tx, c, nil, s.now().UTC())
+		changed, err := s.refreshCrate(ctx, tx, c, nil, s.now().UTC(), "Reconcile "+c.Name)
 		if changed {
 			s.logger.WarnContext(ctx, "reconcile rewrote an index file", "crate", c.Name)
 		}
 		return err
+	})
+}
+
+// logIndexChange appends to the index change log (the git index's source)
+// and enqueues the job that commits it. The global lock keeps sequence
+// numbers committed in order.
+func (s *Service) logIndexChange(ctx context.Context, tx store.Tx, path string, content []byte, message string, now time.Time) error {
+	if err := tx.IndexChangeLock(ctx); err != nil {
+		return fmt.Errorf("lock index change log: %w", err)
+	}
+	if _, err := tx.IndexChangeInsert(ctx, store.IndexChangeInsertParams{
+		Path: path, Content: content, Message: message, CreatedAt: now.Truncate(time.Second),
+	}); err != nil {
+		return fmt.Errorf("log index change of %s: %w", path, err)
+	}
+	return tx.Enqueue(ctx, jobs.IndexSyncArgs{}, nil)
+}
+
+// EnsureIndexConfig logs config.json as an index change when it differs
+// from the last logged content (first start, or a new public URL).
+func (s *Service) EnsureIndexConfig(ctx context.Context, content []byte) error {
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.IndexChangeLock(ctx); err != nil {
+			return fmt.Errorf("lock index change log: %w", err)
+		}
+		last, err := tx.IndexChangeLastForPath(ctx, "config.json")
+		if err == nil && bytes.Equal(last.Content, content) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("get logged config.json: %w", err)
+		}
+		return s.logIndexChange(ctx, tx, "config.json", content, "Update config.json", s.now().UTC())
 	})
 }

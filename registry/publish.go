@@ -111,7 +111,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, body io.Reader
 		if err != nil {
 			return fmt.Errorf("insert %s@%s: %w", meta.Name, meta.Vers, err)
 		}
-		if _, err := s.refreshCrate(ctx, tx, c, meta.Description, now); err != nil {
+		if _, err := s.refreshCrate(ctx, tx, c, meta.Description, now, fmt.Sprintf("Publish %s %s", c.Name, meta.Vers)); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, jobs.CrateReconcileArgs{NameKey: key}, nil)

@@ -60,6 +60,7 @@ type Service struct {
 	now       func() time.Time
 	limits    crate.Limits
 	downloads *downloadCounter
+	git       *gitIndex
 }
 
 // New returns a Service. Call Close to flush buffered download counts.

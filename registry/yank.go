@@ -64,7 +64,11 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 		if err := tx.VersionSetYanked(ctx, store.VersionSetYankedParams{ID: v.ID, Yanked: yanked, IndexLine: string(line)}); err != nil {
 			return fmt.Errorf("set yanked on %s@%s: %w", c.Name, v.Version, err)
 		}
-		if _, err := s.refreshCrate(ctx, tx, c, nil, s.now().UTC()); err != nil {
+		verb := "Unyank"
+		if yanked {
+			verb = "Yank"
+		}
+		if _, err := s.refreshCrate(ctx, tx, c, nil, s.now().UTC(), fmt.Sprintf("%s %s %s", verb, c.Name, v.Version)); err != nil {
 			return err
 		}
 		s.logger.InfoContext(ctx, "yank changed", slog.String("crate", c.Name), slog.String("version", v.Version),

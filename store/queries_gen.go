@@ -16,6 +16,11 @@ type queriesGen interface {
 	CrateSearch(ctx context.Context, arg pgdb.CrateSearchParams) ([]pgdb.CrateSearchRow, error)
 	CrateSearchCount(ctx context.Context, term string) (int64, error)
 	CrateUpdateSummary(ctx context.Context, arg pgdb.CrateUpdateSummaryParams) error
+	IndexChangeInsert(ctx context.Context, arg pgdb.IndexChangeInsertParams) (int64, error)
+	IndexChangeLastForPath(ctx context.Context, path string) (pgdb.IndexChange, error)
+	IndexChangeListAfter(ctx context.Context, arg pgdb.IndexChangeListAfterParams) ([]pgdb.IndexChange, error)
+	IndexChangeLock(ctx context.Context) error
+	IndexChangeMaxSeq(ctx context.Context) (int64, error)
 	IndexFileGet(ctx context.Context, path string) (pgdb.IndexFileGetRow, error)
 	IndexFileMeta(ctx context.Context, path string) (pgdb.IndexFileMetaRow, error)
 	IndexFileUpsert(ctx context.Context, arg pgdb.IndexFileUpsertParams) error

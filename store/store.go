@@ -92,3 +92,10 @@ type Store interface {
 	Engine() string
 	Close()
 }
+
+// Index change log types.
+type (
+	IndexChange                = pgdb.IndexChange
+	IndexChangeInsertParams    = pgdb.IndexChangeInsertParams
+	IndexChangeListAfterParams = pgdb.IndexChangeListAfterParams
+)

@@ -44,7 +44,7 @@ func requireCargo(t *testing.T) {
 		t.Skip("end-to-end test: skipped with -short")
 	}
 	if _, err := exec.LookPath("cargo"); err != nil {
-		t.Skip("cargo not on PATH")
+		t.Fatal("cargo not on PATH: the end-to-end tests need the real cargo (rustup or Debian cargo)")
 	}
 }
 
@@ -164,6 +164,7 @@ func (s *suite) indexOverHTTP(t *testing.T) {
 
 	// wharf-core: length ≥ 4, dep features.
 	core := findVersion(t, indexFile(t, s.srv, tok, "wh/ar/wharf-core"), "0.1.0")
+	require.NotNil(t, core.RustVersion)
 	require.Equal(t, "1.70", *core.RustVersion)
 	require.Equal(t, []string{"extra"}, core.dep(t, "abc", "normal").Features)
 	require.Equal(t, "^0.1", core.dep(t, "MyCrate", "normal").Req)
@@ -180,7 +181,7 @@ func (s *suite) indexOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusNotModified, again.Status)
 }
 
-// normFeatures sorts nothing but turns nil lists into empty ones.
+// normFeatures turns nil feature lists into empty ones for comparison.
 func normFeatures(m map[string][]string) map[string][]string {
 	for k, v := range m {
 		if v == nil {

@@ -101,30 +101,6 @@ func setVersion(t *testing.T, manifest, from, to string) {
 	require.NoError(t, os.WriteFile(manifest, data, 0o644))
 }
 
-// copyDir copies a small directory tree (fixtures only, no symlinks).
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	require.NoError(t, err)
-}
-
 // lockedVersions returns package name → versions recorded in dir/Cargo.lock.
 func lockedVersions(t *testing.T, dir string) map[string][]string {
 	t.Helper()

@@ -108,15 +108,16 @@ func (b *logBuffer) tail(n int) string {
 	return s
 }
 
-func (b *logBuffer) contains(sub string) bool {
+func (b *logBuffer) matching(sub string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var out []string
 	for _, l := range b.lines {
 		if strings.Contains(l, sub) {
-			return true
+			out = append(out, l)
 		}
 	}
-	return false
+	return out
 }
 
 // Server is one running wharf process.
@@ -287,6 +288,11 @@ func (s *Server) stop(t *testing.T) {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 		t.Errorf("wharf did not stop within 30s of SIGTERM\nlog tail:\n%s", s.log.tail(30))
+	}
+	// Every scenario is a normal operation: nothing may be logged as an
+	// error (unexpected 500s, failed jobs, panics).
+	if errs := s.log.matching("level=ERROR"); len(errs) > 0 {
+		t.Errorf("wharf logged %d error(s):\n%s", len(errs), strings.Join(errs, "\n"))
 	}
 }
 

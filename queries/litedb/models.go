@@ -57,6 +57,14 @@ type CrateVersion struct {
 	Downloads   int64
 }
 
+type IndexChange struct {
+	Seq       int64
+	Path      string
+	Content   []byte
+	Message   string
+	CreatedAt time.Time
+}
+
 type IndexFile struct {
 	CrateID   int64
 	Path      string

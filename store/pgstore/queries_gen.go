@@ -82,6 +82,48 @@ func (a queries) CrateUpdateSummary(ctx context.Context, arg pgdb.CrateUpdateSum
 	return nil
 }
 
+func (a queries) IndexChangeInsert(ctx context.Context, arg pgdb.IndexChangeInsertParams) (int64, error) {
+	row, err := a.q.IndexChangeInsert(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("IndexChangeInsert", err)
+	}
+	return row, nil
+}
+
+func (a queries) IndexChangeLastForPath(ctx context.Context, path string) (pgdb.IndexChange, error) {
+	row, err := a.q.IndexChangeLastForPath(ctx, path)
+	if err != nil {
+		var zero pgdb.IndexChange
+		return zero, translate("IndexChangeLastForPath", err)
+	}
+	return row, nil
+}
+
+func (a queries) IndexChangeListAfter(ctx context.Context, arg pgdb.IndexChangeListAfterParams) ([]pgdb.IndexChange, error) {
+	rows, err := a.q.IndexChangeListAfter(ctx, arg)
+	if err != nil {
+		return nil, translate("IndexChangeListAfter", err)
+	}
+	return rows, nil
+}
+
+func (a queries) IndexChangeLock(ctx context.Context) error {
+	if err := a.q.IndexChangeLock(ctx); err != nil {
+		return translate("IndexChangeLock", err)
+	}
+	return nil
+}
+
+func (a queries) IndexChangeMaxSeq(ctx context.Context) (int64, error) {
+	row, err := a.q.IndexChangeMaxSeq(ctx)
+	if err != nil {
+		var zero int64
+		return zero, translate("IndexChangeMaxSeq", err)
+	}
+	return row, nil
+}
+
 func (a queries) IndexFileGet(ctx context.Context, path string) (pgdb.IndexFileGetRow, error) {
 	row, err := a.q.IndexFileGet(ctx, path)
 	if err != nil {
