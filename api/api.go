@@ -23,6 +23,10 @@ type Config struct {
 	PublicRead   bool
 	BodyLimit    int64
 	RegistryName string
+	// SparseDisabled turns the sparse protocol off (config.json stays).
+	SparseDisabled bool
+	// Git serves the git index at /index.git when not nil.
+	Git http.Handler
 	// Ready reports whether dependencies are reachable (for /readyz).
 	Ready func(ctx context.Context) error
 }
@@ -35,13 +39,14 @@ type api struct {
 	bodyLimit    int64
 	registryName string
 	ready        func(ctx context.Context) error
+	noSparse     bool
 }
 
 // NewRouter builds the HTTP handler.
 func NewRouter(cfg Config) http.Handler {
 	a := &api{
 		reg: cfg.Registry, logger: cfg.Logger, publicURL: cfg.PublicURL, publicRead: cfg.PublicRead,
-		bodyLimit: cfg.BodyLimit, registryName: cfg.RegistryName, ready: cfg.Ready,
+		bodyLimit: cfg.BodyLimit, registryName: cfg.RegistryName, ready: cfg.Ready, noSparse: cfg.SparseDisabled,
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -66,6 +71,13 @@ func NewRouter(cfg Config) http.Handler {
 		r.Get("/api/v1/crates/{name}/{version}/download", a.download)
 		r.Get("/api/v1/crates/{name}/owners", a.listOwners)
 	})
+	if cfg.Git != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireReadGit)
+			r.Handle("/index.git", cfg.Git)
+			r.Handle("/index.git/*", cfg.Git)
+		})
+	}
 	r.Put("/api/v1/crates/new", a.publish)
 	r.Delete("/api/v1/crates/{name}/{version}/yank", a.yank)
 	r.Put("/api/v1/crates/{name}/{version}/unyank", a.unyank)

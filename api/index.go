@@ -20,6 +20,10 @@ func (a *api) indexConfig(w http.ResponseWriter, _ *http.Request) {
 // indexFile serves one sparse index file. The path is never mapped to a file:
 // it must be exactly the index path of a valid crate name, else a plain 404.
 func (a *api) indexFile(w http.ResponseWriter, r *http.Request) {
+	if a.noSparse {
+		http.Error(w, "the sparse index protocol is disabled on this registry", http.StatusNotFound)
+		return
+	}
 	raw := strings.TrimPrefix(r.URL.EscapedPath(), "/index/")
 	name, err := crate.ParseIndexPath(raw)
 	if err != nil {

@@ -85,13 +85,25 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 }
 
 // requireRead enforces REGISTRY_PUBLIC_READ for index, download and search.
-func (a *api) requireRead(next http.Handler) http.Handler {
+func (a *api) requireRead(next http.Handler) http.Handler { return a.readGuard(next, false) }
+
+// requireReadGit is requireRead for git clients: they need a Basic
+// challenge to send credentials (login + token, e.g. from a credential
+// helper).
+func (a *api) requireReadGit(next http.Handler) http.Handler { return a.readGuard(next, true) }
+
+func (a *api) readGuard(next http.Handler, git bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.publicRead {
 			next.ServeHTTP(w, r)
 			return
 		}
 		p := auth.FromContext(r.Context())
+		if p == nil && git {
+			w.Header().Set("WWW-Authenticate", `Basic realm="wharf index", charset="UTF-8"`)
+			writeErrorMsg(w, http.StatusUnauthorized, "authentication required: use your login and a token")
+			return
+		}
 		if p == nil {
 			a.writeError(w, r, &registry.Error{Kind: registry.ErrUnauthenticated,
 				Msg: "this registry requires authentication: create a token at " + a.publicURL + "/account"})

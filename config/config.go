@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +32,10 @@ type Config struct {
 	LogFormat    string // REGISTRY_LOG_FORMAT: text|json
 	AdminLogin   string // REGISTRY_ADMIN_LOGIN: login of the bootstrap admin
 
+	IndexSparse bool // REGISTRY_INDEX_PROTOCOL_SPARSE
+	IndexGit    bool // REGISTRY_INDEX_PROTOCOL_GIT
+	Git         Git
+
 	Storage        string        // REGISTRY_STORAGE: fs|s3
 	StorageTimeout time.Duration // REGISTRY_STORAGE_TIMEOUT (milliseconds)
 	Retry          Retry
@@ -46,6 +51,20 @@ type Retry struct {
 	Factor   float64
 	Jitter   bool
 }
+
+// Git configures the git index and its remote mirror (REGISTRY_GIT_*).
+type Git struct {
+	UserName, UserEmail   string // commit author
+	Branch                string
+	Remote                string // REGISTRY_GIT_REMOTE
+	PushChanges           bool   // REGISTRY_GIT_REMOTE_PUSH_CHANGES
+	SSHKeyFile            string // REGISTRY_GIT_REMOTE_SSH_KEY_FILENAME
+	KnownHostsFile        string // REGISTRY_GIT_REMOTE_KNOWN_HOSTS
+	InsecureIgnoreHostKey bool   // REGISTRY_GIT_REMOTE_INSECURE_IGNORE_HOST_KEY
+}
+
+// GitEnabled reports whether a local git index repository is maintained.
+func (c *Config) GitEnabled() bool { return c.IndexGit || c.Git.Remote != "" }
 
 // S3 is the S3 storage configuration (REGISTRY_S3_*).
 type S3 struct {
@@ -118,18 +137,30 @@ func (l *loader) float(name string, def, minimum float64) float64 {
 func Load(getenv func(string) string) (*Config, error) {
 	l := &loader{getenv: getenv}
 	c := &Config{
-		ListenIP:       l.str("REGISTRY_WEB_LISTENON_IP", "127.0.0.1"),
-		ListenPort:     int(l.integer("REGISTRY_WEB_LISTENON_PORT", 8080, 0, 65535)),
-		PublicURL:      strings.TrimRight(l.str("REGISTRY_WEB_PUBLIC_URI", "http://127.0.0.1:8080"), "/"),
-		BodyLimit:      l.integer("REGISTRY_WEB_BODY_LIMIT", 10<<20, 1024, 1<<34),
-		CookieSecret:   l.str("REGISTRY_WEB_COOKIE_SECRET", ""),
-		DataDir:        l.str("REGISTRY_DATA_DIR", "./data"),
-		DatabaseURL:    l.str("REGISTRY_DATABASE_URL", ""),
-		PublicRead:     l.boolean("REGISTRY_PUBLIC_READ", false),
-		RegistryName:   l.str("REGISTRY_SELF_LOCAL_NAME", "wharf"),
-		LogLevel:       strings.ToLower(l.str("REGISTRY_LOG_LEVEL", "info")),
-		LogFormat:      strings.ToLower(l.str("REGISTRY_LOG_FORMAT", "text")),
-		AdminLogin:     l.str("REGISTRY_ADMIN_LOGIN", "admin"),
+		ListenIP:     l.str("REGISTRY_WEB_LISTENON_IP", "127.0.0.1"),
+		ListenPort:   int(l.integer("REGISTRY_WEB_LISTENON_PORT", 8080, 0, 65535)),
+		PublicURL:    strings.TrimRight(l.str("REGISTRY_WEB_PUBLIC_URI", "http://127.0.0.1:8080"), "/"),
+		BodyLimit:    l.integer("REGISTRY_WEB_BODY_LIMIT", 10<<20, 1024, 1<<34),
+		CookieSecret: l.str("REGISTRY_WEB_COOKIE_SECRET", ""),
+		DataDir:      l.str("REGISTRY_DATA_DIR", "./data"),
+		DatabaseURL:  l.str("REGISTRY_DATABASE_URL", ""),
+		PublicRead:   l.boolean("REGISTRY_PUBLIC_READ", false),
+		RegistryName: l.str("REGISTRY_SELF_LOCAL_NAME", "wharf"),
+		LogLevel:     strings.ToLower(l.str("REGISTRY_LOG_LEVEL", "info")),
+		LogFormat:    strings.ToLower(l.str("REGISTRY_LOG_FORMAT", "text")),
+		AdminLogin:   l.str("REGISTRY_ADMIN_LOGIN", "admin"),
+		IndexSparse:  l.boolean("REGISTRY_INDEX_PROTOCOL_SPARSE", true),
+		IndexGit:     l.boolean("REGISTRY_INDEX_PROTOCOL_GIT", false),
+		Git: Git{
+			UserName:              l.str("REGISTRY_GIT_USER_NAME", "Wharf"),
+			UserEmail:             l.str("REGISTRY_GIT_USER_EMAIL", "wharf@localhost"),
+			Branch:                l.str("REGISTRY_GIT_BRANCH", "main"),
+			Remote:                l.str("REGISTRY_GIT_REMOTE", ""),
+			PushChanges:           l.boolean("REGISTRY_GIT_REMOTE_PUSH_CHANGES", false),
+			SSHKeyFile:            l.str("REGISTRY_GIT_REMOTE_SSH_KEY_FILENAME", ""),
+			KnownHostsFile:        l.str("REGISTRY_GIT_REMOTE_KNOWN_HOSTS", ""),
+			InsecureIgnoreHostKey: l.boolean("REGISTRY_GIT_REMOTE_INSECURE_IGNORE_HOST_KEY", false),
+		},
 		Storage:        strings.ToLower(l.str("REGISTRY_STORAGE", "fs")),
 		StorageTimeout: time.Duration(l.integer("REGISTRY_STORAGE_TIMEOUT", 30000, 1, 3_600_000)) * time.Millisecond,
 		Retry: Retry{
@@ -200,9 +231,37 @@ func (l *loader) validate(c *Config) {
 	default:
 		l.fail("REGISTRY_STORAGE", "must be fs or s3, got %q", c.Storage)
 	}
+	if c.Git.PushChanges && c.Git.Remote == "" {
+		l.fail("REGISTRY_GIT_REMOTE_PUSH_CHANGES", "needs REGISTRY_GIT_REMOTE")
+	}
+	if c.Git.SSHKeyFile != "" {
+		if _, err := os.Stat(c.Git.SSHKeyFile); err != nil {
+			l.fail("REGISTRY_GIT_REMOTE_SSH_KEY_FILENAME", "cannot read %s: %v", c.Git.SSHKeyFile, err)
+		}
+	}
+	if c.Git.KnownHostsFile != "" {
+		if _, err := os.Stat(c.Git.KnownHostsFile); err != nil {
+			l.fail("REGISTRY_GIT_REMOTE_KNOWN_HOSTS", "cannot read %s: %v", c.Git.KnownHostsFile, err)
+		}
+	}
+	if !validBranch(c.Git.Branch) {
+		l.fail("REGISTRY_GIT_BRANCH", "must be a simple branch name such as main, got %q", c.Git.Branch)
+	}
 	if c.Retry.MinDelay > c.Retry.MaxDelay {
 		l.fail("REGISTRY_STORAGE_RETRY_MIN_DELAY_MS", "must not exceed REGISTRY_STORAGE_RETRY_MAX_DELAY_MS")
 	}
+}
+
+func validBranch(s string) bool {
+	if s == "" || strings.HasPrefix(s, "-") || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 func validRegistryName(s string) bool {

@@ -24,7 +24,8 @@ var (
 // ValidationError explains why some input was rejected. Its message is meant
 // to be shown to cargo users verbatim, e.g.
 //
-//	invalid crate name "1x": must start with an ASCII letter
+//	invalid crate name "1x": must not start with a digit
+//	.crate file too large: it unpacks to more than 512 MiB
 //
 // errors.Is(err, ErrTooLarge) holds when Err is ErrTooLarge; otherwise
 // errors.Is(err, ErrInvalid) holds. The two are exclusive so that callers can
@@ -43,13 +44,17 @@ type ValidationError struct {
 	Err error
 }
 
-// Error implements error.
+// Error implements error: `invalid <field> "<value>": <reason>`, or
+// `<field> too large: <reason>` for size limits.
 func (e *ValidationError) Error() string {
-	msg := "invalid " + e.Field
+	subject := e.Field
 	if e.Value != "" {
-		msg += " " + strconv.Quote(e.Value)
+		subject += " " + strconv.Quote(e.Value)
 	}
-	return msg + ": " + e.Reason
+	if errors.Is(e.Err, ErrTooLarge) {
+		return subject + " too large: " + e.Reason
+	}
+	return "invalid " + subject + ": " + e.Reason
 }
 
 // Is reports whether target is ErrInvalid (for every validation error that

@@ -2,7 +2,6 @@ package crate_test
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -74,14 +73,4 @@ func FuzzParseIndexPath(f *testing.F) {
 		require.Equal(t, strings.ToLower(name), name)
 		require.NoError(t, crate.ValidateName(name))
 	})
-}
-
-// requireValidationError checks that a rejection is a *ValidationError
-// matching exactly one of the sentinels.
-func requireValidationError(t *testing.T, err error) {
-	t.Helper()
-	var ve *crate.ValidationError
-	require.ErrorAs(t, err, &ve)
-	require.NotEqual(t, errors.Is(err, crate.ErrInvalid), errors.Is(err, crate.ErrTooLarge), "%v", err)
-	require.NotEmpty(t, ve.Reason)
 }

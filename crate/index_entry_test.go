@@ -33,118 +33,36 @@ const testCksum = "d1bb2d9926b9bd18e51fc8edd663e311ff3b1fb96c9d4689854f8686f7c6c
 
 var testPubtime = time.Date(2026, 6, 4, 7, 44, 19, 123456789, time.FixedZone("CEST", 2*3600))
 
-func TestNewIndexEntry(t *testing.T) {
+func TestBuildIndexFile(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Golden", func(t *testing.T) {
-		t.Parallel()
+	require.Equal(t, "a\nb\n", string(crate.BuildIndexFile([][]byte{[]byte("a"), []byte("b")})))
+	require.Empty(t, crate.BuildIndexFile(nil))
+}
 
-		m := validMeta()
-		e := crate.NewIndexEntry(&m, testCksum, testPubtime)
-		line, err := e.Line()
-		require.NoError(t, err)
-		requireGolden(t, "index_line", append(line, '\n'))
-	})
+func TestConfigJSON(t *testing.T) {
+	t.Parallel()
 
-	t.Run("Minimal", func(t *testing.T) {
-		t.Parallel()
+	requireGolden(t, "config_auth", append(crate.ConfigJSON("https://wharf.example.com/", true), '\n'))
+	requireGolden(t, "config_public", append(crate.ConfigJSON("http://127.0.0.1:8080", false), '\n'))
 
-		m := crate.Metadata{Name: "a", Vers: "0.1.0"}
-		line, err := crate.NewIndexEntry(&m, testCksum, time.Time{}).Line()
-		require.NoError(t, err)
-		require.Equal(t, `{"name":"a","vers":"0.1.0","deps":[],"cksum":"`+testCksum+`","features":{},"yanked":false,"links":null}`, string(line))
-	})
+	var cfg crate.RegistryConfig
+	require.NoError(t, json.Unmarshal(crate.ConfigJSON("https://h/x/", false), &cfg))
+	require.Equal(t, crate.RegistryConfig{DL: "https://h/x/api/v1/crates", API: "https://h/x"}, cfg)
+}
 
-	t.Run("RenamedDependencies", func(t *testing.T) {
-		t.Parallel()
+func TestFormatPubtime(t *testing.T) {
+	t.Parallel()
 
-		tests := []struct {
-			name string
-			dep  crate.Dep
-			want crate.IndexDep
-		}{
-			// plain dependency: same name, no package
-			{"Plain", crate.Dep{Name: "serde", VersionReq: "^1", DefaultFeatures: true, Kind: "normal"},
-				crate.IndexDep{Name: "serde", Req: "^1", Features: []string{}, DefaultFeatures: true, Kind: "normal"}},
-			// renamed: name = alias, package = real name
-			{"Renamed", crate.Dep{Name: "foo", VersionReq: "^0.1", ExplicitNameInToml: ptr("myfoo"), Optional: true, Features: []string{"std"}, Kind: "normal"},
-				crate.IndexDep{Name: "myfoo", Req: "^0.1", Features: []string{"std"}, Optional: true, Kind: "normal", Package: ptr("foo")}},
-			// renamed dev dependency with a target
-			{"RenamedDevTarget", crate.Dep{Name: "portable-atomic", VersionReq: "^1.3", ExplicitNameInToml: ptr("extra-platforms"), Target: ptr("cfg(unix)"), Kind: "dev"},
-				crate.IndexDep{Name: "extra-platforms", Req: "^1.3", Features: []string{}, Target: ptr("cfg(unix)"), Kind: "dev", Package: ptr("portable-atomic")}},
-			// empty kind becomes normal
-			{"EmptyKind", crate.Dep{Name: "a", VersionReq: "*"},
-				crate.IndexDep{Name: "a", Req: "*", Features: []string{}, Kind: "normal"}},
-			// dependency from another registry keeps its index URL
-			{"OtherRegistry", crate.Dep{Name: "rand", VersionReq: "^0.8", Registry: ptr("https://github.com/rust-lang/crates.io-index"), Kind: "build"},
-				crate.IndexDep{Name: "rand", Req: "^0.8", Features: []string{}, Registry: ptr("https://github.com/rust-lang/crates.io-index"), Kind: "build"}},
-			// renamed to its own name still records package
-			{"RenamedSame", crate.Dep{Name: "a", VersionReq: "1", ExplicitNameInToml: ptr("a")},
-				crate.IndexDep{Name: "a", Req: "1", Features: []string{}, Kind: "normal", Package: ptr("a")}},
-		}
-		for _, tt := range tests {
-			m := crate.Metadata{Name: "x", Vers: "1.0.0", Deps: []crate.Dep{tt.dep}}
-			e := crate.NewIndexEntry(&m, testCksum, testPubtime)
-			require.Equal(t, []crate.IndexDep{tt.want}, e.Deps, tt.name)
-			require.Zero(t, e.V, tt.name)
-		}
-	})
-
-	t.Run("Features2Split", func(t *testing.T) {
-		t.Parallel()
-
-		m := crate.Metadata{Name: "x", Vers: "1.0.0", Features: map[string][]string{
-			"default": {"std"},
-			"std":     {"serde?/std"},
-			"serde":   {"dep:serde"},
-			"alloc":   {},
-			"derive":  {"serde_derive", "serde/derive"},
-		}}
-		e := crate.NewIndexEntry(&m, testCksum, time.Time{})
-		require.Equal(t, map[string][]string{"default": {"std"}, "alloc": {}, "derive": {"serde_derive", "serde/derive"}}, e.Features)
-		require.Equal(t, map[string][]string{"std": {"serde?/std"}, "serde": {"dep:serde"}}, e.Features2)
-		require.Equal(t, 2, e.V)
-	})
-
-	t.Run("ArtifactIsV3", func(t *testing.T) {
-		t.Parallel()
-
-		m := crate.Metadata{Name: "x", Vers: "1.0.0", Deps: []crate.Dep{{Name: "bin", VersionReq: "1", Artifact: []string{"bin"}, BindepTarget: ptr("x86_64-unknown-linux-gnu"), Lib: true}}}
-		e := crate.NewIndexEntry(&m, testCksum, time.Time{})
-		require.Equal(t, 3, e.V)
-		line, err := e.Line()
-		require.NoError(t, err)
-		require.Contains(t, string(line), `"artifact":["bin"],"bindep_target":"x86_64-unknown-linux-gnu","lib":true}`)
-		require.Contains(t, string(line), `"v":3`)
-	})
-
-	t.Run("DoesNotAlias", func(t *testing.T) {
-		t.Parallel()
-
-		m := validMeta()
-		e := crate.NewIndexEntry(&m, testCksum, testPubtime)
-		m.Features["default"][0] = "changed"
-		*m.Links = "changed"
-		m.Deps[0].Features[0] = "changed"
-		require.Equal(t, []string{"std"}, e.Features["default"])
-		require.Equal(t, "foo-sys", *e.Links)
-		require.Equal(t, []string{"alloc"}, e.Deps[0].Features)
-	})
+	// converted to UTC, fraction dropped
+	require.Equal(t, "2026-06-04T05:44:19Z", crate.FormatPubtime(testPubtime))
+	// zero padded
+	require.Equal(t, "0999-01-02T03:04:05Z", crate.FormatPubtime(time.Date(999, 1, 2, 3, 4, 5, 0, time.UTC)))
+	require.Len(t, crate.FormatPubtime(time.Now()), 20)
 }
 
 func TestIndexEntryLine(t *testing.T) {
 	t.Parallel()
-
-	t.Run("NeverNull", func(t *testing.T) {
-		t.Parallel()
-
-		e := crate.IndexEntry{Name: "a", Vers: "1.0.0", Cksum: testCksum, Deps: []crate.IndexDep{{Name: "b", Req: ">=1, <2"}},
-			Features: map[string][]string{"f": nil}}
-		line, err := e.Line()
-		require.NoError(t, err)
-		require.Equal(t, `{"name":"a","vers":"1.0.0","deps":[{"name":"b","req":">=1, <2","features":[],"optional":false,"default_features":false,"target":null,"kind":"normal","registry":null}],"cksum":"`+testCksum+`","features":{"f":[]},"yanked":false,"links":null}`, string(line))
-		require.Nil(t, e.Deps[0].Features, "Line must not modify its receiver")
-	})
 
 	t.Run("Deterministic", func(t *testing.T) {
 		t.Parallel()
@@ -159,6 +77,17 @@ func TestIndexEntryLine(t *testing.T) {
 		}
 		require.NotContains(t, string(first), "\n")
 		require.NotContains(t, string(first), `\u003e`, "no HTML escaping")
+	})
+
+	t.Run("NeverNull", func(t *testing.T) {
+		t.Parallel()
+
+		e := crate.IndexEntry{Name: "a", Vers: "1.0.0", Cksum: testCksum, Deps: []crate.IndexDep{{Name: "b", Req: ">=1, <2"}},
+			Features: map[string][]string{"f": nil}}
+		line, err := e.Line()
+		require.NoError(t, err)
+		require.Equal(t, `{"name":"a","vers":"1.0.0","deps":[{"name":"b","req":">=1, <2","features":[],"optional":false,"default_features":false,"target":null,"kind":"normal","registry":null}],"cksum":"`+testCksum+`","features":{"f":[]},"yanked":false,"links":null}`, string(line))
+		require.Nil(t, e.Deps[0].Features, "Line must not modify its receiver")
 	})
 
 	t.Run("Rejected", func(t *testing.T) {
@@ -222,30 +151,101 @@ func TestIndexEntryLine(t *testing.T) {
 	})
 }
 
-func TestBuildIndexFile(t *testing.T) {
+func TestNewIndexEntry(t *testing.T) {
 	t.Parallel()
 
-	require.Equal(t, "a\nb\n", string(crate.BuildIndexFile([][]byte{[]byte("a"), []byte("b")})))
-	require.Empty(t, crate.BuildIndexFile(nil))
-}
+	t.Run("ArtifactIsV3", func(t *testing.T) {
+		t.Parallel()
 
-func TestFormatPubtime(t *testing.T) {
-	t.Parallel()
+		m := crate.Metadata{Name: "x", Vers: "1.0.0", Deps: []crate.Dep{{Name: "bin", VersionReq: "1", Artifact: []string{"bin"}, BindepTarget: ptr("x86_64-unknown-linux-gnu"), Lib: true}}}
+		e := crate.NewIndexEntry(&m, testCksum, time.Time{})
+		require.Equal(t, 3, e.V)
+		line, err := e.Line()
+		require.NoError(t, err)
+		require.Contains(t, string(line), `"artifact":["bin"],"bindep_target":"x86_64-unknown-linux-gnu","lib":true}`)
+		require.Contains(t, string(line), `"v":3`)
+	})
 
-	// converted to UTC, fraction dropped
-	require.Equal(t, "2026-06-04T05:44:19Z", crate.FormatPubtime(testPubtime))
-	// zero padded
-	require.Equal(t, "0999-01-02T03:04:05Z", crate.FormatPubtime(time.Date(999, 1, 2, 3, 4, 5, 0, time.UTC)))
-	require.Len(t, crate.FormatPubtime(time.Now()), 20)
-}
+	t.Run("DoesNotAlias", func(t *testing.T) {
+		t.Parallel()
 
-func TestConfigJSON(t *testing.T) {
-	t.Parallel()
+		m := validMeta()
+		e := crate.NewIndexEntry(&m, testCksum, testPubtime)
+		m.Features["default"][0] = "changed"
+		*m.Links = "changed"
+		m.Deps[0].Features[0] = "changed"
+		require.Equal(t, []string{"std"}, e.Features["default"])
+		require.Equal(t, "foo-sys", *e.Links)
+		require.Equal(t, []string{"alloc"}, e.Deps[0].Features)
+	})
 
-	requireGolden(t, "config_auth", append(crate.ConfigJSON("https://wharf.example.com/", true), '\n'))
-	requireGolden(t, "config_public", append(crate.ConfigJSON("http://127.0.0.1:8080", false), '\n'))
+	t.Run("Features2Split", func(t *testing.T) {
+		t.Parallel()
 
-	var cfg crate.RegistryConfig
-	require.NoError(t, json.Unmarshal(crate.ConfigJSON("https://h/x/", false), &cfg))
-	require.Equal(t, crate.RegistryConfig{DL: "https://h/x/api/v1/crates", API: "https://h/x"}, cfg)
+		m := crate.Metadata{Name: "x", Vers: "1.0.0", Features: map[string][]string{
+			"default": {"std"},
+			"std":     {"serde?/std"},
+			"serde":   {"dep:serde"},
+			"alloc":   {},
+			"derive":  {"serde_derive", "serde/derive"},
+		}}
+		e := crate.NewIndexEntry(&m, testCksum, time.Time{})
+		require.Equal(t, map[string][]string{"default": {"std"}, "alloc": {}, "derive": {"serde_derive", "serde/derive"}}, e.Features)
+		require.Equal(t, map[string][]string{"std": {"serde?/std"}, "serde": {"dep:serde"}}, e.Features2)
+		require.Equal(t, 2, e.V)
+	})
+
+	t.Run("Golden", func(t *testing.T) {
+		t.Parallel()
+
+		m := validMeta()
+		e := crate.NewIndexEntry(&m, testCksum, testPubtime)
+		line, err := e.Line()
+		require.NoError(t, err)
+		requireGolden(t, "index_line", append(line, '\n'))
+	})
+
+	t.Run("Minimal", func(t *testing.T) {
+		t.Parallel()
+
+		m := crate.Metadata{Name: "a", Vers: "0.1.0"}
+		line, err := crate.NewIndexEntry(&m, testCksum, time.Time{}).Line()
+		require.NoError(t, err)
+		require.Equal(t, `{"name":"a","vers":"0.1.0","deps":[],"cksum":"`+testCksum+`","features":{},"yanked":false,"links":null}`, string(line))
+	})
+
+	t.Run("RenamedDependencies", func(t *testing.T) {
+		t.Parallel()
+
+		tests := []struct {
+			name string
+			dep  crate.Dep
+			want crate.IndexDep
+		}{
+			// plain dependency: same name, no package
+			{"Plain", crate.Dep{Name: "serde", VersionReq: "^1", DefaultFeatures: true, Kind: "normal"},
+				crate.IndexDep{Name: "serde", Req: "^1", Features: []string{}, DefaultFeatures: true, Kind: "normal"}},
+			// renamed: name = alias, package = real name
+			{"Renamed", crate.Dep{Name: "foo", VersionReq: "^0.1", ExplicitNameInToml: ptr("myfoo"), Optional: true, Features: []string{"std"}, Kind: "normal"},
+				crate.IndexDep{Name: "myfoo", Req: "^0.1", Features: []string{"std"}, Optional: true, Kind: "normal", Package: ptr("foo")}},
+			// renamed dev dependency with a target
+			{"RenamedDevTarget", crate.Dep{Name: "portable-atomic", VersionReq: "^1.3", ExplicitNameInToml: ptr("extra-platforms"), Target: ptr("cfg(unix)"), Kind: "dev"},
+				crate.IndexDep{Name: "extra-platforms", Req: "^1.3", Features: []string{}, Target: ptr("cfg(unix)"), Kind: "dev", Package: ptr("portable-atomic")}},
+			// empty kind becomes normal
+			{"EmptyKind", crate.Dep{Name: "a", VersionReq: "*"},
+				crate.IndexDep{Name: "a", Req: "*", Features: []string{}, Kind: "normal"}},
+			// dependency from another registry keeps its index URL
+			{"OtherRegistry", crate.Dep{Name: "rand", VersionReq: "^0.8", Registry: ptr("https://github.com/rust-lang/crates.io-index"), Kind: "build"},
+				crate.IndexDep{Name: "rand", Req: "^0.8", Features: []string{}, Registry: ptr("https://github.com/rust-lang/crates.io-index"), Kind: "build"}},
+			// renamed to its own name still records package
+			{"RenamedSame", crate.Dep{Name: "a", VersionReq: "1", ExplicitNameInToml: ptr("a")},
+				crate.IndexDep{Name: "a", Req: "1", Features: []string{}, Kind: "normal", Package: ptr("a")}},
+		}
+		for _, tt := range tests {
+			m := crate.Metadata{Name: "x", Vers: "1.0.0", Deps: []crate.Dep{tt.dep}}
+			e := crate.NewIndexEntry(&m, testCksum, testPubtime)
+			require.Equal(t, []crate.IndexDep{tt.want}, e.Deps, tt.name)
+			require.Zero(t, e.V, tt.name)
+		}
+	})
 }

@@ -72,6 +72,33 @@ func readIndexFixtures(t *testing.T) []indexLine {
 	return lines
 }
 
+// TestRealIndexMetadata turns every real index line back into publish
+// metadata (package → name, alias → explicit_name_in_toml, features2 merged
+// into features) and checks that Metadata.Validate accepts it: the
+// dependency and feature rules must not reject real crates.
+func TestRealIndexMetadata(t *testing.T) {
+	t.Parallel()
+
+	for _, l := range readIndexFixtures(t) {
+		var e crate.IndexEntry
+		require.NoError(t, json.Unmarshal(l.raw, &e))
+		// Cargo of 2014 sent "features":[""] for dependencies; today's cargo
+		// never does, and Validate rightly refuses empty feature names.
+		for i := range e.Deps {
+			e.Deps[i].Features = slices.DeleteFunc(e.Deps[i].Features, func(f string) bool { return f == "" })
+		}
+		m := metadataFromEntry(e)
+		require.NoError(t, m.Validate(), "%s %s", e.Name, e.Vers)
+
+		// And back: the entry built from it equals the original, up to the
+		// features/features2 split, which NewIndexEntry redoes.
+		back := crate.NewIndexEntry(&m, e.Cksum, pubtimeOf(t, e))
+		back.Yanked = e.Yanked
+		require.Equal(t, withNormalKinds(e).Deps, back.Deps, "%s %s", e.Name, e.Vers)
+		require.Equal(t, mergeFeatures(e), mergeFeatures(back), "%s %s", e.Name, e.Vers)
+	}
+}
+
 // TestRealIndexRoundTrip parses every line of the real crates.io index files
 // into IndexEntry (rejecting unknown fields, so the struct covers everything
 // crates.io writes), validates it, re-renders it with Line and checks that
@@ -132,33 +159,6 @@ func dropAddedNulls(t *testing.T, orig, ours map[string]any) {
 			delete(od, "kind")
 			delete(ud, "kind")
 		}
-	}
-}
-
-// TestRealIndexMetadata turns every real index line back into publish
-// metadata (package → name, alias → explicit_name_in_toml, features2 merged
-// into features) and checks that Metadata.Validate accepts it: the
-// dependency and feature rules must not reject real crates.
-func TestRealIndexMetadata(t *testing.T) {
-	t.Parallel()
-
-	for _, l := range readIndexFixtures(t) {
-		var e crate.IndexEntry
-		require.NoError(t, json.Unmarshal(l.raw, &e))
-		// Cargo of 2014 sent "features":[""] for dependencies; today's cargo
-		// never does, and Validate rightly refuses empty feature names.
-		for i := range e.Deps {
-			e.Deps[i].Features = slices.DeleteFunc(e.Deps[i].Features, func(f string) bool { return f == "" })
-		}
-		m := metadataFromEntry(e)
-		require.NoError(t, m.Validate(), "%s %s", e.Name, e.Vers)
-
-		// And back: the entry built from it equals the original, up to the
-		// features/features2 split, which NewIndexEntry redoes.
-		back := crate.NewIndexEntry(&m, e.Cksum, pubtimeOf(t, e))
-		back.Yanked = e.Yanked
-		require.Equal(t, withNormalKinds(e).Deps, back.Deps, "%s %s", e.Name, e.Vers)
-		require.Equal(t, mergeFeatures(e), mergeFeatures(back), "%s %s", e.Name, e.Vers)
 	}
 }
 

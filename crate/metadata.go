@@ -78,6 +78,9 @@ func (d Dep) IndexName() string {
 // keywords, categories, URLs and text sizes. It returns the first problem as
 // a *ValidationError.
 func (m *Metadata) Validate() error {
+	if m == nil {
+		return invalid("publish metadata", "", "missing")
+	}
 	if err := ValidateName(m.Name); err != nil {
 		return err
 	}

@@ -11,8 +11,6 @@ import (
 	"github.com/wharfhq/wharf/semver"
 )
 
-func ptr(s string) *string { return &s }
-
 // validMeta returns metadata with a few realistic dependencies and features
 // (modelled on serde, log and regex index lines).
 func validMeta() crate.Metadata {
@@ -62,6 +60,9 @@ func TestMetadataValidate(t *testing.T) {
 
 		minimal := crate.Metadata{Name: "a", Vers: "0.0.0"}
 		require.NoError(t, minimal.Validate(), "missing fields are zero and fine")
+
+		var none *crate.Metadata
+		requireInvalid(t, none.Validate(), "invalid publish metadata: missing")
 	})
 
 	t.Run("Rejected", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package crate
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -127,11 +126,7 @@ func ParseIndexPath(p string) (string, error) {
 		return "", invalid("index path", p, "index paths are lowercase")
 	}
 	if err := ValidateName(name); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			return "", invalid("index path", p, "not an index file path: crate name "+ve.Reason)
-		}
-		return "", fmt.Errorf("parse index path: %w", err)
+		return "", invalid("index path", p, "not an index file path ("+err.Error()+")")
 	}
 	if IndexPath(name) != p {
 		return "", invalid("index path", p, "not an index file path")

@@ -1,7 +1,6 @@
 package crate_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -10,26 +9,100 @@ import (
 	"github.com/wharfhq/wharf/crate"
 )
 
-// requireInvalid asserts an ErrInvalid (and not ErrTooLarge) validation
-// error whose message contains want.
-func requireInvalid(t *testing.T, err error, want string, msgAndArgs ...any) {
-	t.Helper()
-	require.Error(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, crate.ErrInvalid, msgAndArgs...)
-	require.NotErrorIs(t, err, crate.ErrTooLarge, msgAndArgs...)
-	require.ErrorContains(t, err, want, msgAndArgs...)
-	var ve *crate.ValidationError
-	require.True(t, errors.As(err, &ve), msgAndArgs...)
+func TestIndexPath(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct{ name, want string }{
+		{"a", "1/a"},                   // one character
+		{"ab", "2/ab"},                 // two characters
+		{"foo", "3/f/foo"},             // three characters
+		{"serde", "se/rd/serde"},       // four or more
+		{"MyCrate", "my/cr/mycrate"},   // lowercased
+		{"cfg-if", "cf/g-/cfg-if"},     // hyphen kept
+		{"my_crate", "my/_c/my_crate"}, // underscore kept
+		{"abcd", "ab/cd/abcd"},         // exactly four
+		{"", ""},                       // empty
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, crate.IndexPath(tt.name), tt.name)
+	}
 }
 
-// requireTooLarge asserts an ErrTooLarge (and not ErrInvalid) error whose
-// message contains want.
-func requireTooLarge(t *testing.T, err error, want string, msgAndArgs ...any) {
-	t.Helper()
-	require.Error(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, crate.ErrTooLarge, msgAndArgs...)
-	require.NotErrorIs(t, err, crate.ErrInvalid, msgAndArgs...)
-	require.ErrorContains(t, err, want, msgAndArgs...)
+func TestNameKey(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct{ in, want string }{
+		{"serde", "serde"},           // unchanged
+		{"Serde_JSON", "serde_json"}, // lowercased
+		{"cfg-if", "cfg_if"},         // hyphen becomes underscore
+		{"My-Crate_x", "my_crate_x"}, // both
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, crate.NameKey(tt.in), tt.in)
+	}
+	// -/_ and case variants collide
+	require.Equal(t, crate.NameKey("foo-bar"), crate.NameKey("FOO_bar"))
+}
+
+func TestParseIndexPath(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Accepted", func(t *testing.T) {
+		t.Parallel()
+
+		tests := []struct{ path, name string }{
+			{"1/a", "a"},                   // one character
+			{"2/ab", "ab"},                 // two characters
+			{"3/f/foo", "foo"},             // three characters
+			{"my/cr/mycrate", "mycrate"},   // four or more
+			{"cf/g-/cfg-if", "cfg-if"},     // hyphen
+			{"my/_c/my_crate", "my_crate"}, // underscore
+		}
+		for _, tt := range tests {
+			name, err := crate.ParseIndexPath(tt.path)
+			require.NoError(t, err, tt.path)
+			require.Equal(t, tt.name, name, tt.path)
+			require.Equal(t, tt.path, crate.IndexPath(name))
+		}
+	})
+
+	t.Run("Rejected", func(t *testing.T) {
+		t.Parallel()
+
+		for _, p := range []string{
+			"",                        // empty
+			"config.json",             // not an index file (handled by the caller)
+			"../x",                    // traversal
+			"../../etc/passwd",        // traversal
+			"%2e%2e/x",                // escaped traversal
+			"3/f/%66oo",               // any escape
+			"3/f/../../x",             // traversal inside
+			"3/f/..",                  // dot-dot name
+			"3\\f\\foo",               // backslashes
+			"/3/f/foo",                // absolute
+			"3//f/foo",                // empty segment
+			"3/f/foo/",                // trailing slash
+			"3/f/foo\x00",             // NUL
+			"3/F/Foo",                 // upper case
+			"My/Cr/MyCrate",           // upper case
+			"3/g/foo",                 // wrong directory
+			"2/foo",                   // wrong length directory
+			"fo/o/foo",                // wrong layout
+			"1/a/b",                   // extra segment
+			"se/rd/serde/extra",       // extra segment
+			"3/s/std",                 // reserved name
+			"3/1/1ab",                 // invalid name
+			"3/./foo",                 // dot segment
+			"./3/f/foo",               // dot prefix
+			"3/f/foo.json",            // dot in name
+			"ca/fé/café",              // non-ASCII
+			strings.Repeat("a/", 200), // long junk
+		} {
+			name, err := crate.ParseIndexPath(p)
+			requireInvalid(t, err, "index path", p)
+			require.Empty(t, name, p)
+		}
+	})
 }
 
 func TestValidateName(t *testing.T) {
@@ -92,102 +165,6 @@ func TestValidateName(t *testing.T) {
 		}
 		for _, tt := range tests {
 			requireInvalid(t, crate.ValidateName(tt.name), tt.want, tt.name)
-		}
-	})
-}
-
-func TestNameKey(t *testing.T) {
-	t.Parallel()
-
-	tests := []struct{ in, want string }{
-		{"serde", "serde"},           // unchanged
-		{"Serde_JSON", "serde_json"}, // lowercased
-		{"cfg-if", "cfg_if"},         // hyphen becomes underscore
-		{"My-Crate_x", "my_crate_x"}, // both
-	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, crate.NameKey(tt.in), tt.in)
-	}
-	// -/_ and case variants collide
-	require.Equal(t, crate.NameKey("foo-bar"), crate.NameKey("FOO_bar"))
-}
-
-func TestIndexPath(t *testing.T) {
-	t.Parallel()
-
-	tests := []struct{ name, want string }{
-		{"a", "1/a"},                   // one character
-		{"ab", "2/ab"},                 // two characters
-		{"foo", "3/f/foo"},             // three characters
-		{"serde", "se/rd/serde"},       // four or more
-		{"MyCrate", "my/cr/mycrate"},   // lowercased
-		{"cfg-if", "cf/g-/cfg-if"},     // hyphen kept
-		{"my_crate", "my/_c/my_crate"}, // underscore kept
-		{"abcd", "ab/cd/abcd"},         // exactly four
-		{"", ""},                       // empty
-	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, crate.IndexPath(tt.name), tt.name)
-	}
-}
-
-func TestParseIndexPath(t *testing.T) {
-	t.Parallel()
-
-	t.Run("Accepted", func(t *testing.T) {
-		t.Parallel()
-
-		tests := []struct{ path, name string }{
-			{"1/a", "a"},                   // one character
-			{"2/ab", "ab"},                 // two characters
-			{"3/f/foo", "foo"},             // three characters
-			{"my/cr/mycrate", "mycrate"},   // four or more
-			{"cf/g-/cfg-if", "cfg-if"},     // hyphen
-			{"my/_c/my_crate", "my_crate"}, // underscore
-		}
-		for _, tt := range tests {
-			name, err := crate.ParseIndexPath(tt.path)
-			require.NoError(t, err, tt.path)
-			require.Equal(t, tt.name, name, tt.path)
-			require.Equal(t, tt.path, crate.IndexPath(name))
-		}
-	})
-
-	t.Run("Rejected", func(t *testing.T) {
-		t.Parallel()
-
-		for _, p := range []string{
-			"",                        // empty
-			"config.json",             // not an index file (handled by the caller)
-			"../x",                    // traversal
-			"../../etc/passwd",        // traversal
-			"%2e%2e/x",                // escaped traversal
-			"3/f/%66oo",               // any escape
-			"3/f/../../x",             // traversal inside
-			"3/f/..",                  // dot-dot name
-			"3\\f\\foo",               // backslashes
-			"/3/f/foo",                // absolute
-			"3//f/foo",                // empty segment
-			"3/f/foo/",                // trailing slash
-			"3/f/foo\x00",             // NUL
-			"3/F/Foo",                 // upper case
-			"My/Cr/MyCrate",           // upper case
-			"3/g/foo",                 // wrong directory
-			"2/foo",                   // wrong length directory
-			"fo/o/foo",                // wrong layout
-			"1/a/b",                   // extra segment
-			"se/rd/serde/extra",       // extra segment
-			"3/s/std",                 // reserved name
-			"3/1/1ab",                 // invalid name
-			"3/./foo",                 // dot segment
-			"./3/f/foo",               // dot prefix
-			"3/f/foo.json",            // dot in name
-			"ca/fé/café",              // non-ASCII
-			strings.Repeat("a/", 200), // long junk
-		} {
-			name, err := crate.ParseIndexPath(p)
-			requireInvalid(t, err, "index path", p)
-			require.Empty(t, name, p)
 		}
 	})
 }

@@ -52,6 +52,18 @@ func TestParsePublish(t *testing.T) {
 		require.NoError(t, p.Meta.Validate())
 	})
 
+	t.Run("DefaultLimits", func(t *testing.T) {
+		t.Parallel()
+
+		lim := crate.DefaultLimits()
+		require.Equal(t, int64(10<<20), lim.MaxCrateSize)
+		require.Equal(t, int64(1<<20), lim.MaxMetadataSize)
+		require.Equal(t, int64(512<<20), lim.MaxUnpackedSize)
+		require.Positive(t, lim.MaxFileSize)
+		require.Positive(t, lim.MaxFiles)
+		require.True(t, strings.Contains(crate.ErrTooLarge.Error(), "too large"))
+	})
+
 	t.Run("MaxBytesErrorIsWrapped", func(t *testing.T) {
 		t.Parallel()
 
@@ -136,18 +148,6 @@ func TestParsePublish(t *testing.T) {
 		r := io.MultiReader(bytes.NewReader(hdr), failReader{t})
 		_, err := crate.ParsePublish(r, crate.DefaultLimits())
 		requireTooLarge(t, err, "the JSON metadata is 20 MiB, more than the limit of 1 MiB")
-	})
-
-	t.Run("DefaultLimits", func(t *testing.T) {
-		t.Parallel()
-
-		lim := crate.DefaultLimits()
-		require.Equal(t, int64(10<<20), lim.MaxCrateSize)
-		require.Equal(t, int64(1<<20), lim.MaxMetadataSize)
-		require.Equal(t, int64(512<<20), lim.MaxUnpackedSize)
-		require.Positive(t, lim.MaxFileSize)
-		require.Positive(t, lim.MaxFiles)
-		require.True(t, strings.Contains(crate.ErrTooLarge.Error(), "too large"))
 	})
 }
 

@@ -139,9 +139,12 @@ func checkLinkTarget(name, target string) error {
 	return nil
 }
 
-// checkPathChars rejects invalid UTF-8, control characters (including NUL)
-// and backslashes.
+// checkPathChars rejects paths longer than maxPathLength, invalid UTF-8,
+// control characters (including NUL) and backslashes.
 func checkPathChars(field, p string) error {
+	if len(p) > maxPathLength {
+		return invalid(field, p[:64]+"...", fmt.Sprintf("paths must be at most %d bytes long", maxPathLength))
+	}
 	if !utf8.ValidString(p) {
 		return invalid(field, strings.ToValidUTF8(p, "\uFFFD"), "the path is not valid UTF-8")
 	}

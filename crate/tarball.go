@@ -20,6 +20,10 @@ const MaxReadmeSize = 1 << 20
 // maxManifestSize bounds the Cargo.toml that CheckCrate parses.
 const maxManifestSize = 1 << 20
 
+// maxPathLength bounds entry paths and symlink targets, which also bounds the
+// memory used to detect duplicate paths.
+const maxPathLength = 1024
+
 // defaultReadmes are tried in order when the metadata names no README file
 // or the named file is not in the tarball.
 var defaultReadmes = []string{"README.md", "README", "readme.md", "README.txt"}
@@ -57,6 +61,9 @@ type Contents struct {
 // name, version, links and rust-version must equal the metadata's.
 func CheckCrate(data []byte, m *Metadata, lim Limits) (*Contents, error) {
 	lim = lim.withDefaults()
+	if m == nil {
+		return nil, invalid("publish metadata", "", "missing")
+	}
 	// The prefix is built from the metadata, so it must be safe first.
 	if err := validateIdent("crate name", m.Name, false); err != nil {
 		return nil, err

@@ -39,6 +39,18 @@ func TestCheckCrateLimits(t *testing.T) {
 		requireTooLarge(t, err, "it unpacks to more than 512 MiB (possible decompression bomb)")
 	})
 
+	t.Run("ExactLimitIsFine", func(t *testing.T) {
+		t.Parallel()
+
+		data := cratetest.Build("foo", "1.0.0", nil)
+		c, err := crate.CheckCrate(data, &meta, crate.DefaultLimits())
+		require.NoError(t, err)
+		_, err = crate.CheckCrate(data, &meta, crate.Limits{MaxUnpackedSize: c.UnpackedSize, MaxCrateSize: int64(len(data)), MaxFiles: c.Files})
+		require.NoError(t, err)
+		_, err = crate.CheckCrate(data, &meta, crate.Limits{MaxUnpackedSize: c.UnpackedSize - 1})
+		requireTooLarge(t, err, "it unpacks to more than")
+	})
+
 	t.Run("Rejected", func(t *testing.T) {
 		t.Parallel()
 
@@ -53,7 +65,7 @@ func TestCheckCrateLimits(t *testing.T) {
 			want string
 		}{
 			// compressed size
-			{"CrateSize", cratetest.Build("foo", "1.0.0", nil), crate.Limits{MaxCrateSize: 100}, "invalid .crate file: it is"},
+			{"CrateSize", cratetest.Build("foo", "1.0.0", nil), crate.Limits{MaxCrateSize: 100}, ".crate file too large: it is"},
 			// per-file size
 			{"FileSize", cratetest.Build("foo", "1.0.0", &cratetest.Opts{Files: map[string]string{"big.bin": strings.Repeat("x", 5000)}}), crate.Limits{MaxFileSize: 4096}, "foo-1.0.0/big.bin is 5000 bytes, more than the per-file limit of 4 KiB"},
 			// total unpacked size by declared sizes
@@ -69,18 +81,6 @@ func TestCheckCrateLimits(t *testing.T) {
 			_, err := crate.CheckCrate(tt.data, &meta, tt.lim)
 			requireTooLarge(t, err, tt.want, tt.name)
 		}
-	})
-
-	t.Run("ExactLimitIsFine", func(t *testing.T) {
-		t.Parallel()
-
-		data := cratetest.Build("foo", "1.0.0", nil)
-		c, err := crate.CheckCrate(data, &meta, crate.DefaultLimits())
-		require.NoError(t, err)
-		_, err = crate.CheckCrate(data, &meta, crate.Limits{MaxUnpackedSize: c.UnpackedSize, MaxCrateSize: int64(len(data)), MaxFiles: c.Files})
-		require.NoError(t, err)
-		_, err = crate.CheckCrate(data, &meta, crate.Limits{MaxUnpackedSize: c.UnpackedSize - 1})
-		requireTooLarge(t, err, "it unpacks to more than")
 	})
 }
 

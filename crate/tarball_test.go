@@ -65,6 +65,23 @@ func TestCheckCrate(t *testing.T) {
 		}
 	})
 
+	t.Run("Matches", func(t *testing.T) {
+		t.Parallel()
+
+		// links, rust-version and build metadata that agree are accepted.
+		m := cratetest.Metadata("MyCrate", "1.0.0-rc.1+build.5")
+		m.Links, m.RustVersion = ptr("z"), ptr("1.70")
+		data := cratetest.Build("MyCrate", "1.0.0-rc.1+build.5", &cratetest.Opts{Links: "z", RustVersion: "1.70"})
+		c, err := crate.CheckCrate(data, &m, crate.DefaultLimits())
+		require.NoError(t, err)
+		require.Equal(t, "1.70", c.ManifestRustVersion)
+
+		// Metadata with links that the manifest lacks is refused.
+		m.RustVersion = nil
+		_, err = crate.CheckCrate(data, &m, crate.DefaultLimits())
+		requireInvalid(t, err, `package.rust-version is "1.70" but the publish metadata says absent`)
+	})
+
 	t.Run("Rejected", func(t *testing.T) {
 		t.Parallel()
 
@@ -105,6 +122,10 @@ func TestCheckCrate(t *testing.T) {
 			{"FIFO", withEntries(cratetest.Entry{Header: tar.Header{Name: root + "fifo", Typeflag: tar.TypeFifo}}), "device files and FIFOs are not allowed"},
 			// pax global header (git archive)
 			{"PaxGlobal", withEntries(cratetest.Entry{Header: tar.Header{Typeflag: tar.TypeXGlobalHeader, PAXRecords: map[string]string{"comment": "x"}}}), "pax global headers are not allowed"},
+			// path longer than 1024 bytes
+			{"PathTooLong", withEntries(cratetest.File(root+strings.Repeat("d/", 520)+"x.rs", "x")), "paths must be at most 1024 bytes long"},
+			// symlink target longer than 1024 bytes
+			{"LinkTooLong", withEntries(cratetest.Link(root+"l", strings.Repeat("d/", 520), tar.TypeSymlink)), "paths must be at most 1024 bytes long"},
 			// backslash
 			{"Backslash", withEntries(cratetest.File(root+"src\\..\\..\\evil", "x")), "backslashes are not allowed"},
 			// control character
@@ -161,28 +182,13 @@ func TestCheckCrate(t *testing.T) {
 
 		// The prefix comes from the metadata, so unsafe metadata is refused
 		// before the tarball is looked at.
+		_, err := crate.CheckCrate(cratetest.Build("foo", "1.0.0", nil), nil, crate.DefaultLimits())
+		requireInvalid(t, err, "invalid publish metadata: missing")
 		bad := cratetest.Metadata("../x", "1.0.0")
-		_, err := crate.CheckCrate(cratetest.Build("foo", "1.0.0", nil), &bad, crate.DefaultLimits())
+		_, err = crate.CheckCrate(cratetest.Build("foo", "1.0.0", nil), &bad, crate.DefaultLimits())
 		requireInvalid(t, err, "invalid crate name")
 		bad = cratetest.Metadata("foo", "1.0.0/../..")
 		_, err = crate.CheckCrate(cratetest.Build("foo", "1.0.0", nil), &bad, crate.DefaultLimits())
 		requireInvalid(t, err, "invalid version")
-	})
-
-	t.Run("Matches", func(t *testing.T) {
-		t.Parallel()
-
-		// links, rust-version and build metadata that agree are accepted.
-		m := cratetest.Metadata("MyCrate", "1.0.0-rc.1+build.5")
-		m.Links, m.RustVersion = ptr("z"), ptr("1.70")
-		data := cratetest.Build("MyCrate", "1.0.0-rc.1+build.5", &cratetest.Opts{Links: "z", RustVersion: "1.70"})
-		c, err := crate.CheckCrate(data, &m, crate.DefaultLimits())
-		require.NoError(t, err)
-		require.Equal(t, "1.70", c.ManifestRustVersion)
-
-		// Metadata with links that the manifest lacks is refused.
-		m.RustVersion = nil
-		_, err = crate.CheckCrate(data, &m, crate.DefaultLimits())
-		requireInvalid(t, err, `package.rust-version is "1.70" but the publish metadata says absent`)
 	})
 }

@@ -152,6 +152,20 @@ var matchCases = []matchCase{
 	{">=1.0.0, <1.0.1", []string{"1.0.0+a", "1.0.0"}, []string{"1.0.1+a"}},
 }
 
+func TestComparatorMatches(t *testing.T) {
+	t.Parallel()
+
+	r, err := semver.ParseReq(">=1.0.0-alpha")
+	require.NoError(t, err)
+	c := r.Comparators()[0]
+	// same tuple pre-release
+	require.True(t, c.Matches(mustVersion(t, "1.0.0-beta")))
+	// other tuple pre-release
+	require.False(t, c.Matches(mustVersion(t, "1.5.0-alpha")))
+	// release
+	require.True(t, c.Matches(mustVersion(t, "1.5.0")))
+}
+
 func TestReqMatches(t *testing.T) {
 	t.Parallel()
 
@@ -169,20 +183,6 @@ func TestReqMatches(t *testing.T) {
 			require.False(t, r.Matches(v), "%q should not match %s", tt.req, s)
 		}
 	}
-}
-
-func TestComparatorMatches(t *testing.T) {
-	t.Parallel()
-
-	r, err := semver.ParseReq(">=1.0.0-alpha")
-	require.NoError(t, err)
-	c := r.Comparators()[0]
-	// same tuple pre-release
-	require.True(t, c.Matches(mustVersion(t, "1.0.0-beta")))
-	// other tuple pre-release
-	require.False(t, c.Matches(mustVersion(t, "1.5.0-alpha")))
-	// release
-	require.True(t, c.Matches(mustVersion(t, "1.5.0")))
 }
 
 func mustVersion(t *testing.T, s string) semver.Version {

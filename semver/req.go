@@ -16,13 +16,13 @@ type Op int
 // The operators of Cargo version requirements.
 const (
 	OpCaret     Op = iota // ^1.2.3, and a bare 1.2.3
-	OpExact                // =1.2.3
-	OpGreater              // >1.2.3
-	OpGreaterEq            // >=1.2.3
-	OpLess                 // <1.2.3
-	OpLessEq               // <=1.2.3
-	OpTilde                // ~1.2.3
-	OpWildcard             // 1.*, 1.2.* (also x and X)
+	OpExact               // =1.2.3
+	OpGreater             // >1.2.3
+	OpGreaterEq           // >=1.2.3
+	OpLess                // <1.2.3
+	OpLessEq              // <=1.2.3
+	OpTilde               // ~1.2.3
+	OpWildcard            // 1.*, 1.2.* (also x and X)
 )
 
 // String returns the operator as written in a requirement ("" for

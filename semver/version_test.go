@@ -106,6 +106,50 @@ func TestParseVersion(t *testing.T) {
 	})
 }
 
+func TestValidRustVersion(t *testing.T) {
+	t.Parallel()
+
+	valid := []string{
+		"1",      // major only
+		"1.70",   // major.minor, the usual form
+		"1.70.0", // full version
+		"0.9",    // pre-1.0 toolchains
+	}
+	for _, s := range valid {
+		require.NoError(t, semver.ValidRustVersion(s), s)
+	}
+
+	invalid := []struct {
+		in     string
+		reason string
+	}{
+		{"", "empty string"},                              // empty
+		{"1.70.0-nightly", "unexpected pre-release"},      // pre-release
+		{"1.70.0+abc", "unexpected build metadata"},       // build metadata
+		{"1.70-beta", "unexpected pre-release"},           // pre-release on partial
+		{"^1.70", "unexpected character '^'"},             // operator
+		{">=1.70", "unexpected character '>'"},            // operator
+		{"1.70.0.1", "unexpected character '.'"},          // four components
+		{"01.70", "invalid leading zero"},                 // leading zero
+		{" 1.70", "unexpected character ' '"},             // leading space
+		{"1.70 ", "unexpected character ' '"},             // trailing space
+		{"1.", "unexpected end of input"},                 // dangling dot
+		{"1.x", "unexpected character 'x'"},               // wildcard
+		{"v1.70", "unexpected character 'v'"},             // v prefix
+		{"1.70, 1.71", "unexpected character ','"},        // list
+		{"99999999999999999999", "exceeds u64::MAX"},      // overflow
+		{"1.70.0\x00", "unexpected character '\\x00'"},    // NUL
+		{"1.७0", "unexpected character '७'"},              // non-ASCII digit
+		{"1.70.0-", "unexpected pre-release"},             // empty pre-release
+		{"stable", "unexpected character 's' while pars"}, // toolchain name
+	}
+	for _, tt := range invalid {
+		err := semver.ValidRustVersion(tt.in)
+		require.ErrorIs(t, err, semver.ErrInvalid, tt.in)
+		require.ErrorContains(t, err, tt.reason, tt.in)
+	}
+}
+
 func TestVersionCompare(t *testing.T) {
 	t.Parallel()
 
@@ -117,7 +161,7 @@ func TestVersionCompare(t *testing.T) {
 		"1.0.0-0",
 		"1.0.0-1",
 		"1.0.0-2",
-		"1.0.0-10", // numeric identifiers compare numerically
+		"1.0.0-10",                      // numeric identifiers compare numerically
 		"1.0.0-99999999999999999999999", // beyond uint64, still numeric
 		"1.0.0-alpha",                   // numeric < alphanumeric
 		"1.0.0-alpha.1",                 // longer list of equal prefix is bigger
@@ -167,48 +211,4 @@ func TestVersionCompare(t *testing.T) {
 		b, _ := semver.ParseVersion("1.0.0+b")
 		require.False(t, b.IsPrerelease())
 	})
-}
-
-func TestValidRustVersion(t *testing.T) {
-	t.Parallel()
-
-	valid := []string{
-		"1",      // major only
-		"1.70",   // major.minor, the usual form
-		"1.70.0", // full version
-		"0.9",    // pre-1.0 toolchains
-	}
-	for _, s := range valid {
-		require.NoError(t, semver.ValidRustVersion(s), s)
-	}
-
-	invalid := []struct {
-		in     string
-		reason string
-	}{
-		{"", "empty string"},                              // empty
-		{"1.70.0-nightly", "unexpected pre-release"},      // pre-release
-		{"1.70.0+abc", "unexpected build metadata"},       // build metadata
-		{"1.70-beta", "unexpected pre-release"},           // pre-release on partial
-		{"^1.70", "unexpected character '^'"},             // operator
-		{">=1.70", "unexpected character '>'"},            // operator
-		{"1.70.0.1", "unexpected character '.'"},          // four components
-		{"01.70", "invalid leading zero"},                 // leading zero
-		{" 1.70", "unexpected character ' '"},             // leading space
-		{"1.70 ", "unexpected character ' '"},             // trailing space
-		{"1.", "unexpected end of input"},                 // dangling dot
-		{"1.x", "unexpected character 'x'"},               // wildcard
-		{"v1.70", "unexpected character 'v'"},             // v prefix
-		{"1.70, 1.71", "unexpected character ','"},        // list
-		{"99999999999999999999", "exceeds u64::MAX"},      // overflow
-		{"1.70.0\x00", "unexpected character '\\x00'"},    // NUL
-		{"1.७0", "unexpected character '७'"},              // non-ASCII digit
-		{"1.70.0-", "unexpected pre-release"},             // empty pre-release
-		{"stable", "unexpected character 's' while pars"}, // toolchain name
-	}
-	for _, tt := range invalid {
-		err := semver.ValidRustVersion(tt.in)
-		require.ErrorIs(t, err, semver.ErrInvalid, tt.in)
-		require.ErrorContains(t, err, tt.reason, tt.in)
-	}
 }
