@@ -2,7 +2,38 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/wharfhq/wharf/index"
+	"github.com/wharfhq/wharf/store"
 )
+
+// GitIndexConfig configures this replica's git index repository, derived
+// from the index change log.
+type GitIndexConfig struct {
+	Repo *index.Repo
+	// Remote, when set, is pushed after every sync by the index_sync job.
+	Remote *index.RemoteConfig
+}
+
+// gitIndex keeps a local git repository in step with the change log.
+type gitIndex struct {
+	repo   *index.Repo
+	remote *index.RemoteConfig
+	store  store.Store
+	logger *slog.Logger
+	mu     sync.Mutex // one sync at a time per replica
+}
+
+// EnableGitIndex attaches a git index; call before serving.
+func (s *Service) EnableGitIndex(cfg GitIndexConfig) {
+	s.git = &gitIndex{repo: cfg.Repo, remote: cfg.Remote, store: s.store, logger: s.logger}
+}
 
 // SyncIndexRepo brings this replica's git index repository up to date with
 // the index change log and pushes it to the remote mirror when configured.
@@ -11,10 +42,132 @@ func (s *Service) SyncIndexRepo(ctx context.Context) error {
 	if s.git == nil {
 		return nil
 	}
-	return s.git.sync(ctx, true)
+	if _, err := s.git.sync(ctx); err != nil {
+		return err
+	}
+	if s.git.remote == nil {
+		return nil
+	}
+	if err := s.git.repo.Push(ctx, *s.git.remote); err != nil {
+		return fmt.Errorf("push git index to %s: %w", s.git.remote.URL, err)
+	}
+	return nil
 }
 
-// gitIndex is filled in when the git index package lands.
-type gitIndex struct{}
+// SyncIndexRepoLocal brings the local git index up to date without pushing
+// (used at start). It returns the head sequence number.
+func (s *Service) SyncIndexRepoLocal(ctx context.Context) (int64, error) {
+	if s.git == nil {
+		return 0, nil
+	}
+	return s.git.sync(ctx)
+}
 
-func (g *gitIndex) sync(ctx context.Context, push bool) error { return nil }
+// RebuildGitIndex recreates the git index repository at cfg.Dir from the
+// change log (`wharf index rebuild`): it replays the log into a sibling
+// directory and swaps it in with two renames, so a running server keeps
+// serving. Commits are deterministic: the rebuilt history has the same
+// hashes as before. It returns the head sequence number.
+func (s *Service) RebuildGitIndex(ctx context.Context, cfg index.Config) (int64, error) {
+	final := cfg.Dir
+	cfg.Dir = final + ".rebuild"
+	if err := os.RemoveAll(cfg.Dir); err != nil {
+		return 0, fmt.Errorf("clear %s: %w", cfg.Dir, err)
+	}
+	repo, err := index.Open(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", cfg.Dir, err)
+	}
+	g := &gitIndex{repo: repo, store: s.store, logger: s.logger}
+	head, err := g.sync(ctx)
+	if err != nil {
+		return 0, err
+	}
+	old := final + ".old"
+	_ = os.RemoveAll(old)
+	if err := os.Rename(final, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("move %s aside: %w", final, err)
+	}
+	if err := os.Rename(cfg.Dir, final); err != nil {
+		return 0, fmt.Errorf("move rebuilt index into place: %w", err)
+	}
+	if err := os.RemoveAll(old); err != nil {
+		s.logger.WarnContext(ctx, "remove old git index", "dir", old, "error", err)
+	}
+	return head, nil
+}
+
+// GitHTTPHandler serves the git index over smart HTTP, syncing the local
+// repository before each ref advertisement so every replica serves the
+// latest history.
+func (s *Service) GitHTTPHandler(prefix string) http.Handler {
+	if s.git == nil {
+		return nil
+	}
+	h := index.NewHTTPHandler(s.git.repo, prefix, s.logger)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if _, err := s.git.sync(r.Context()); err != nil {
+				s.logger.ErrorContext(r.Context(), "sync git index before serving", "error", err)
+				http.Error(w, "git index temporarily unavailable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+const syncBatch = 500
+
+// sync applies every logged change after the repository's head. A
+// repository ahead of the log (database restored from backup) or out of
+// step is rebuilt from scratch. It returns the head sequence number.
+func (g *gitIndex) sync(ctx context.Context) (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	head, _, err := g.repo.Head()
+	if err != nil {
+		return 0, fmt.Errorf("read git index head: %w", err)
+	}
+	maxSeq, err := g.store.IndexChangeMaxSeq(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read index change log: %w", err)
+	}
+	if head == maxSeq {
+		return head, nil
+	}
+	if head > maxSeq {
+		g.logger.WarnContext(ctx, "git index is ahead of the database; rebuilding", "head", head, "log", maxSeq)
+		if err := g.repo.Reset(); err != nil {
+			return 0, fmt.Errorf("reset git index: %w", err)
+		}
+		head = 0
+	}
+	for head < maxSeq {
+		rows, err := g.store.IndexChangeListAfter(ctx, store.IndexChangeListAfterParams{After: head, Lim: syncBatch})
+		if err != nil {
+			return 0, fmt.Errorf("list index changes after %d: %w", head, err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		changes := make([]index.Change, len(rows))
+		for i, row := range rows {
+			changes[i] = index.Change{Seq: row.Seq, Path: row.Path, Content: row.Content, Message: row.Message, Time: row.CreatedAt}
+		}
+		err = g.repo.Apply(ctx, changes)
+		if errors.Is(err, index.ErrGap) {
+			g.logger.WarnContext(ctx, "git index out of step with the change log; rebuilding", "error", err)
+			if err := g.repo.Reset(); err != nil {
+				return 0, fmt.Errorf("reset git index: %w", err)
+			}
+			head = 0
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("apply index changes: %w", err)
+		}
+		head = rows[len(rows)-1].Seq
+	}
+	return head, nil
+}

@@ -11,8 +11,9 @@ import (
 )
 
 const indexChangeInsert = `-- name: IndexChangeInsert :one
-INSERT INTO index_changes (path, content, message, created_at)
-VALUES ($1, $2, $3, $4)
+INSERT INTO index_changes (seq, path, content, message, created_at)
+SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4
+FROM index_changes
 RETURNING seq
 `
 
@@ -23,6 +24,8 @@ type IndexChangeInsertParams struct {
 	CreatedAt time.Time
 }
 
+// Gapless: callers hold IndexChangeLock, so max+1 cannot race and a
+// rolled-back insert leaves no hole.
 func (q *Queries) IndexChangeInsert(ctx context.Context, arg IndexChangeInsertParams) (int64, error) {
 	row := q.db.QueryRow(ctx, indexChangeInsert,
 		arg.Path,

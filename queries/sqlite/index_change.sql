@@ -3,8 +3,11 @@
 SELECT 1;
 
 -- name: IndexChangeInsert :one
-INSERT INTO index_changes (path, content, message, created_at)
-VALUES (sqlc.arg(path), sqlc.arg(content), sqlc.arg(message), sqlc.arg(created_at))
+-- Gapless: callers hold IndexChangeLock, so max+1 cannot race and a
+-- rolled-back insert leaves no hole.
+INSERT INTO index_changes (seq, path, content, message, created_at)
+SELECT coalesce(max(seq), 0) + 1, sqlc.arg(path), sqlc.arg(content), sqlc.arg(message), sqlc.arg(created_at)
+FROM index_changes
 RETURNING seq;
 
 -- name: IndexChangeListAfter :many

@@ -33,6 +33,7 @@ Usage:
                                    print a new token's secret (only line on stdout)
   wharf token list --user LOGIN
   wharf token revoke --user LOGIN ID
+  wharf index rebuild              recreate the local git index from the database
   wharf help
 
 Configuration comes from REGISTRY_* environment variables (see README.md).
@@ -61,6 +62,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrate(ctx, cfg, logger)
 	case "user":
 		err = userCmd(ctx, cfg, logger, args[1:], stdout)
+	case "index":
+		err = indexCmd(ctx, cfg, logger, args[1:], stdout)
 	case "token":
 		err = tokenCmd(ctx, cfg, logger, args[1:], stdout)
 	default:

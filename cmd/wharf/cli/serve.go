@@ -74,14 +74,25 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	if err := st.InitJobs(jobs.Config(reg)); err != nil {
 		return err
 	}
+	if err := setupIndex(ctx, cfg, logger, reg, st); err != nil {
+		return err
+	}
+	if _, err := reg.SyncIndexRepoLocal(ctx); err != nil {
+		return err
+	}
 	if err := st.Jobs().Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 
-	handler := api.NewRouter(api.Config{
+	apiCfg := api.Config{
 		Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, PublicRead: cfg.PublicRead,
 		BodyLimit: cfg.BodyLimit, RegistryName: cfg.RegistryName, Ready: st.Ping,
-	})
+		SparseDisabled: !cfg.IndexSparse,
+	}
+	if cfg.IndexGit {
+		apiCfg.Git = reg.GitHTTPHandler("/index.git")
+	}
+	handler := api.NewRouter(apiCfg)
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr(), err)
