@@ -27,6 +27,12 @@ type Config struct {
 	SparseDisabled bool
 	// Git serves the git index at /index.git when not nil.
 	Git http.Handler
+	// Middlewares run after token authentication on every route (e.g. the
+	// web session middleware, which sets the principal from a cookie).
+	Middlewares []func(http.Handler) http.Handler
+	// Mounts add routes (web UI, login) to the router. When any is given,
+	// the built-in /me and /account pages are left to them.
+	Mounts []func(chi.Router)
 	// Ready reports whether dependencies are reachable (for /readyz).
 	Ready func(ctx context.Context) error
 }
@@ -58,10 +64,18 @@ func NewRouter(cfg Config) http.Handler {
 		writeErrorMsg(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
 
+	for _, mw := range cfg.Middlewares {
+		r.Use(mw)
+	}
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
-	r.Get("/me", a.mePage)
-	r.Get("/account", a.mePage)
+	if len(cfg.Mounts) == 0 {
+		r.Get("/me", a.mePage)
+		r.Get("/account", a.mePage)
+	}
+	for _, mount := range cfg.Mounts {
+		mount(r)
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(a.requireRead)
