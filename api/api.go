@@ -59,14 +59,14 @@ func NewRouter(cfg Config) http.Handler {
 	}
 	r := chi.NewRouter()
 	r.Use(withRequestID, a.recoverer, a.logRequests, middleware.GetHead, a.authenticate)
+	for _, mw := range cfg.Middlewares {
+		r.Use(mw)
+	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeErrorMsg(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeErrorMsg(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
 
-	for _, mw := range cfg.Middlewares {
-		r.Use(mw)
-	}
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
 	if len(cfg.Mounts) == 0 {
