@@ -138,10 +138,46 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Logger: log.New(stderr, "", 0),
 		Stderr: stderr,
 	}
-	cgiHandler.ServeHTTP(w, req)
+	sw := &statusWriter{ResponseWriter: w}
+	cgiHandler.ServeHTTP(sw, req)
 	if msg := strings.TrimSpace(stderr.String()); msg != "" {
-		h.logger.WarnContext(r.Context(), "git http-backend stderr",
-			slog.String("path", r.URL.Path), slog.String("stderr", msg))
+		// Without side-band, upload-pack writes its progress to stderr too.
+		level := slog.LevelDebug
+		if sw.status >= http.StatusBadRequest {
+			level = slog.LevelWarn
+		}
+		h.logger.Log(r.Context(), level, "git http-backend stderr", slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.String("stderr", msg))
+	}
+}
+
+// statusWriter records the response status.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush lets git's response stream to the client as it is produced.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
 	}
 }
 

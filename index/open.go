@@ -84,6 +84,11 @@ func (r *Repo) verify() (missingBranch bool, err error) {
 	}
 	ref, err := st.Reference(r.branch)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		// go-git also reports an empty ref file (a crash while writing it)
+		// as missing.
+		if _, statErr := os.Lstat(r.refPath(r.branch)); statErr == nil {
+			return false, fmt.Errorf("%s is empty", r.branch)
+		}
 		return true, nil
 	}
 	if err != nil {

@@ -82,15 +82,15 @@ func TestRepo(t *testing.T) {
 		require.NoError(t, err)
 
 		for _, c := range []index.Change{
-			{Path: "../x", Content: []byte("x")},                 // parent segment
-			{Path: "/3/f/foo", Content: []byte("x")},             // leading slash
-			{Path: "3//foo", Content: []byte("x")},               // empty segment
-			{Path: "3/f/Foo", Content: []byte("x")},              // upper case
-			{Path: "3/f/foo.json", Content: []byte("x")},         // dot
-			{Path: "", Content: []byte("x")},                     // empty
-			{Path: "3/f", Content: []byte("x")},                  // a directory of the tree
-			{Path: "3/f/foo/bar", Content: []byte("x")},          // below a file
-			{Path: "config.json"},                                // deleting config.json
+			{Path: "../x", Content: []byte("x")},                  // parent segment
+			{Path: "/3/f/foo", Content: []byte("x")},              // leading slash
+			{Path: "3//foo", Content: []byte("x")},                // empty segment
+			{Path: "3/f/Foo", Content: []byte("x")},               // upper case
+			{Path: "3/f/foo.json", Content: []byte("x")},          // dot
+			{Path: "", Content: []byte("x")},                      // empty
+			{Path: "3/f", Content: []byte("x")},                   // a directory of the tree
+			{Path: "3/f/foo/bar", Content: []byte("x")},           // below a file
+			{Path: "config.json"},                                 // deleting config.json
 			{Path: "1/a", Content: []byte("x"), Message: "a\x00"}, // NUL in message
 		} {
 			c.Seq = 2

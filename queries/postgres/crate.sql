@@ -8,7 +8,9 @@ SELECT * FROM crates WHERE name_key = sqlc.arg(name_key) FOR UPDATE;
 INSERT INTO crates (name, name_key, index_path, description, created_at, updated_at)
 VALUES (sqlc.arg(name), sqlc.arg(name_key), sqlc.arg(index_path), sqlc.narg(description),
         sqlc.arg(created_at), sqlc.arg(created_at))
-ON CONFLICT (name_key) DO NOTHING
+-- No conflict target: a concurrent insert of the same crate can collide on
+-- index_path (also unique, derived from the name) before name_key.
+ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: CrateUpdateSummary :exec

@@ -39,7 +39,7 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)") // a 200 publish survives power loss
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
