@@ -4,15 +4,31 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
 
-// runGit runs the git binary on the repository in gitDir and returns its
-// standard output.
-func runGit(ctx context.Context, gitDir string, args ...string) ([]byte, error) {
+// safeDirEnv turns off git's ownership check (which refuses a repository
+// owned by another user, e.g. a volume after a uid change) for the git
+// processes Wharf runs on its own repository. The value is "*" because
+// git-http-backend runs upload-pack on ".", which no path matches.
+func safeDirEnv() []string {
+	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=safe.directory", "GIT_CONFIG_VALUE_0=*"}
+}
+
+// gitCommand returns a git command on the repository in gitDir.
+func gitCommand(ctx context.Context, gitDir string, args ...string) *exec.Cmd {
 	full := append([]string{"--git-dir=" + gitDir}, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Env = append(os.Environ(), safeDirEnv()...)
+	return cmd
+}
+
+// runGit runs git on the repository in gitDir and returns its standard
+// output.
+func runGit(ctx context.Context, gitDir string, args ...string) ([]byte, error) {
+	cmd := gitCommand(ctx, gitDir, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

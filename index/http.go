@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cgi"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,7 +69,12 @@ func NewHTTPHandler(repo *Repo, prefix string, logger *slog.Logger) http.Handler
 		logger.Error("git index cannot be served over HTTP: git not found", slog.String("error", err.Error()))
 		return h
 	}
-	h.backend = filepath.Join(execPath, "git-http-backend")
+	backend := filepath.Join(execPath, "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		logger.Error("git index cannot be served over HTTP: git-http-backend not found", slog.String("error", err.Error()))
+		return h
+	}
+	h.backend = backend
 	return h
 }
 
@@ -119,11 +125,11 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.TransferEncoding = nil
 	}
 
-	env := []string{
+	env := append([]string{
 		"GIT_PROJECT_ROOT=" + h.root,
 		"GIT_HTTP_EXPORT_ALL=1",
 		fmt.Sprintf("GIT_HTTP_MAX_REQUEST_BUFFER=%d", maxRequestBody),
-	}
+	}, safeDirEnv()...)
 	if proto := r.Header.Get("Git-Protocol"); proto != "" {
 		env = append(env, "GIT_PROTOCOL="+proto)
 	}

@@ -53,6 +53,9 @@ type RemoteConfig struct {
 
 // auth returns go-git's authentication for the remote's transport.
 func (rc *RemoteConfig) auth() (transport.AuthMethod, error) {
+	if rc.URL == "" {
+		return nil, errors.New("remote URL is empty")
+	}
 	ep, err := transport.NewEndpoint(rc.URL)
 	if err != nil {
 		return nil, fmt.Errorf("remote URL: %w", err)

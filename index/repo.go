@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -130,7 +131,7 @@ func (r *Repo) Apply(ctx context.Context, changes []Change) error {
 
 	head, seq, err := r.head()
 	if err != nil {
-		return err
+		return fmt.Errorf("apply changes: %w", err)
 	}
 	for i := range changes {
 		if want := seq + 1 + int64(i); changes[i].Seq != want {
@@ -147,17 +148,29 @@ func (r *Repo) Apply(ctx context.Context, changes []Change) error {
 	if err != nil {
 		return fmt.Errorf("apply changes: read head commit %s: %w", head, err)
 	}
+	// Small batches are written as loose objects, large ones as packs.
+	var s storer.EncodedObjectStorer = r.st
+	var batch *packBatch
+	if len(changes) >= packMinChanges {
+		batch = newPackBatch(r.st, r.cfg.Dir)
+		s = batch
+	}
 	tree, tip := parent.TreeHash, head
 	for i := range changes {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply changes: %w", err)
 		}
 		c := &changes[i]
-		if tree, err = applyToTree(r.st, tree, c); err != nil {
+		if tree, err = applyToTree(s, tree, c); err != nil {
 			return fmt.Errorf("apply changes: %w", err)
 		}
-		if tip, err = writeCommit(r.st, tree, tip, r.cfg.Author, c.Time, c.commitMessage()); err != nil {
+		if tip, err = writeCommit(s, tree, tip, r.cfg.Author, c.Time, c.commitMessage()); err != nil {
 			return fmt.Errorf("apply change %d: %w", c.Seq, err)
+		}
+		if batch != nil && ((i+1)%packMaxChanges == 0 || i == len(changes)-1) {
+			if err := batch.flush(ctx); err != nil {
+				return fmt.Errorf("apply changes: %w", err)
+			}
 		}
 	}
 	if err := r.casBranch(head, tip); err != nil {
@@ -189,6 +202,12 @@ func (r *Repo) head() (plumbing.Hash, int64, error) {
 		return plumbing.ZeroHash, 0, fmt.Errorf("read %s: %w", r.branch, err)
 	}
 	c, err := object.GetCommit(r.st, ref.Hash())
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		// go-git caches the list of packs; someone else (git gc) may have
+		// repacked.
+		r.st.Reindex()
+		c, err = object.GetCommit(r.st, ref.Hash())
+	}
 	if err != nil {
 		return plumbing.ZeroHash, 0, fmt.Errorf("read head commit %s: %w", ref.Hash(), err)
 	}

@@ -153,7 +153,8 @@ func TestRepo(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		other := openRepo(t, "", b.log)
-		log := sampleChanges(1, 20)
+		// 40 changes in one batch go into a pack, one at a time loose.
+		log := sampleChanges(1, 40)
 
 		require.NoError(t, b.repo.Apply(ctx, log.changes))
 		for i := range log.changes {
@@ -171,7 +172,32 @@ func TestRepo(t *testing.T) {
 		// (and makes pushes to existing remotes diverge).
 		root := gittest.Git(t, "", "--git-dir="+b.repo.Dir(), "rev-list", "--max-parents=0", "HEAD")
 		require.Equal(t, "1cb19cc71571324c280e8e25882c5aa414f94d1c", root)
-		require.Equal(t, "46f445c5954b8b6471751f4772c7b352fc2d003a", hash1)
+		require.Equal(t, "878ab395d73951a8fe9650add167155c23ef1d30", hash1)
+	})
+
+	t.Run("DeterministicLargeBatches", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		other := openRepo(t, "", b.log)
+		log := sampleChanges(1, 600)
+
+		require.NoError(t, b.repo.Apply(ctx, log.changes))
+		for i := 0; i < len(log.changes); i += 100 {
+			require.NoError(t, other.Apply(ctx, log.changes[i:i+100]))
+		}
+		_, hash1, err := b.repo.Head()
+		require.NoError(t, err)
+		_, hash2, err := other.Head()
+		require.NoError(t, err)
+		require.Equal(t, hash1, hash2)
+
+		gittest.Git(t, "", "--git-dir="+b.repo.Dir(), "fsck", "--strict", "--no-dangling")
+		require.Equal(t, "601", gittest.Git(t, "", "--git-dir="+b.repo.Dir(), "rev-list", "--count", "HEAD"))
+		paths := strings.Split(gittest.Git(t, "", "--git-dir="+b.repo.Dir(), "ls-tree", "-r", "--name-only", "HEAD"), "\n")
+		require.Len(t, paths, len(log.files))
+		counts := countObjects(t, b.repo.Dir())
+		require.Equal(t, 3, counts["count"], "only the root commit's objects are loose")
+		require.Equal(t, 2, counts["packs"], "one pack per 512 changes")
 	})
 
 	t.Run("HeadOfNewRepo", func(t *testing.T) {
@@ -218,6 +244,22 @@ func TestRepo(t *testing.T) {
 		}
 	})
 
+	t.Run("ReopenKeepsHistory", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.repo.Apply(ctx, sampleChanges(1, 5).changes))
+		_, want, err := b.repo.Head()
+		require.NoError(t, err)
+		require.NoError(t, b.repo.Repack(ctx))
+
+		again := openRepo(t, b.repo.Dir(), b.log)
+		seq, got, err := again.Head()
+		require.NoError(t, err)
+		require.Equal(t, int64(5), seq)
+		require.Equal(t, want, got)
+		require.False(t, b.log.Contains("broken"))
+	})
+
 	t.Run("Repack", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -232,6 +274,20 @@ func TestRepo(t *testing.T) {
 		require.NoError(t, b.repo.Repack(ctx))
 		require.NoError(t, b.repo.Apply(ctx, sampleChanges(16, 18).changes))
 		requireIndex(t, b.repo.Dir(), sampleChanges(1, 18), 18)
+	})
+
+	t.Run("RepackedByGit", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.repo.Apply(ctx, sampleChanges(1, 40).changes))
+		require.NoError(t, b.repo.Apply(ctx, sampleChanges(41, 42).changes))
+		// Someone runs git gc behind the repository's back.
+		gittest.Git(t, "", "--git-dir="+b.repo.Dir(), "gc", "-q", "--prune=now")
+		seq, _, err := b.repo.Head()
+		require.NoError(t, err)
+		require.Equal(t, int64(42), seq)
+		require.NoError(t, b.repo.Apply(ctx, sampleChanges(43, 44).changes))
+		requireIndex(t, b.repo.Dir(), sampleChanges(1, 44), 44)
 	})
 
 	t.Run("Reset", func(t *testing.T) {
@@ -254,22 +310,6 @@ func TestRepo(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 		requireIndex(t, b.repo.Dir(), log, 8)
-	})
-
-	t.Run("ReopenKeepsHistory", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		require.NoError(t, b.repo.Apply(ctx, sampleChanges(1, 5).changes))
-		_, want, err := b.repo.Head()
-		require.NoError(t, err)
-		require.NoError(t, b.repo.Repack(ctx))
-
-		again := openRepo(t, b.repo.Dir(), b.log)
-		seq, got, err := again.Head()
-		require.NoError(t, err)
-		require.Equal(t, int64(5), seq)
-		require.Equal(t, want, got)
-		require.False(t, b.log.Contains("broken"))
 	})
 
 	t.Run("StaleLockIsRemoved", func(t *testing.T) {

@@ -17,6 +17,9 @@ import (
 // from the index change log.
 type GitIndexConfig struct {
 	Repo *index.Repo
+	// Config reopens the repository when it changed under us (e.g. a
+	// `wharf index rebuild` swapped the directory).
+	Config index.Config
 	// Remote, when set, is pushed after every sync by the index_sync job.
 	Remote *index.RemoteConfig
 }
@@ -24,15 +27,21 @@ type GitIndexConfig struct {
 // gitIndex keeps a local git repository in step with the change log.
 type gitIndex struct {
 	repo   *index.Repo
+	cfg    index.Config
 	remote *index.RemoteConfig
 	store  store.Store
 	logger *slog.Logger
 	mu     sync.Mutex // one sync at a time per replica
+	// applied counts changes since the last repack; every repackEvery the
+	// loose objects and delta-less packs are repacked.
+	applied int
 }
+
+const repackEvery = 1000
 
 // EnableGitIndex attaches a git index; call before serving.
 func (s *Service) EnableGitIndex(cfg GitIndexConfig) {
-	s.git = &gitIndex{repo: cfg.Repo, remote: cfg.Remote, store: s.store, logger: s.logger}
+	s.git = &gitIndex{repo: cfg.Repo, cfg: cfg.Config, remote: cfg.Remote, store: s.store, logger: s.logger}
 }
 
 // SyncIndexRepo brings this replica's git index repository up to date with
@@ -83,6 +92,9 @@ func (s *Service) RebuildGitIndex(ctx context.Context, cfg index.Config) (int64,
 	if err != nil {
 		return 0, err
 	}
+	if err := repo.Repack(ctx); err != nil {
+		s.logger.WarnContext(ctx, "repack rebuilt git index", "error", err)
+	}
 	old := final + ".old"
 	_ = os.RemoveAll(old)
 	if err := os.Rename(final, old); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -125,6 +137,22 @@ const syncBatch = 500
 func (g *gitIndex) sync(ctx context.Context) (int64, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	head, err := g.syncLocked(ctx)
+	if err == nil || ctx.Err() != nil || g.cfg.Dir == "" {
+		return head, err
+	}
+	// The directory may have been swapped by `wharf index rebuild`: reopen
+	// (Open repairs a broken repository) and try once more.
+	g.logger.WarnContext(ctx, "git index sync failed; reopening the repository", "error", err)
+	repo, oerr := index.Open(g.cfg)
+	if oerr != nil {
+		return 0, fmt.Errorf("%w (reopen: %v)", err, oerr)
+	}
+	g.repo = repo
+	return g.syncLocked(ctx)
+}
+
+func (g *gitIndex) syncLocked(ctx context.Context) (int64, error) {
 	head, _, err := g.repo.Head()
 	if err != nil {
 		return 0, fmt.Errorf("read git index head: %w", err)
@@ -156,6 +184,10 @@ func (g *gitIndex) sync(ctx context.Context) (int64, error) {
 			changes[i] = index.Change{Seq: row.Seq, Path: row.Path, Content: row.Content, Message: row.Message, Time: row.CreatedAt}
 		}
 		err = g.repo.Apply(ctx, changes)
+		if errors.Is(err, index.ErrGap) && head == 0 {
+			// Replaying from scratch hit a gap: the log itself is broken.
+			return 0, fmt.Errorf("index change log is not contiguous: %w", err)
+		}
 		if errors.Is(err, index.ErrGap) {
 			g.logger.WarnContext(ctx, "git index out of step with the change log; rebuilding", "error", err)
 			if err := g.repo.Reset(); err != nil {
@@ -168,6 +200,13 @@ func (g *gitIndex) sync(ctx context.Context) (int64, error) {
 			return 0, fmt.Errorf("apply index changes: %w", err)
 		}
 		head = rows[len(rows)-1].Seq
+		g.applied += len(rows)
+	}
+	if g.applied >= repackEvery {
+		g.applied = 0
+		if err := g.repo.Repack(ctx); err != nil {
+			g.logger.WarnContext(ctx, "repack git index", "error", err)
+		}
 	}
 	return head, nil
 }

@@ -45,6 +45,7 @@ type SSHServer struct {
 
 	mu       sync.Mutex
 	srv      *ssh.Server
+	listener net.Listener
 	running  int // handlers running
 	sessions int
 }
@@ -114,13 +115,15 @@ func (s *SSHServer) Start() {
 // handlers to return. Stopping a stopped server does nothing.
 func (s *SSHServer) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, l := s.srv, s.listener
+	s.srv, s.listener = nil, nil
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
 	_ = srv.Close()
+	// Serve may not have registered the listener with srv yet.
+	_ = l.Close()
 	s.serving.Wait()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		s.mu.Lock()
@@ -142,7 +145,7 @@ func (s *SSHServer) serve(l net.Listener) {
 	}
 	srv.AddHostKey(s.hostKey)
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.listener = srv, l
 	s.mu.Unlock()
 	s.serving.Add(1)
 	go func() {

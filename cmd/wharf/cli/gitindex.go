@@ -49,11 +49,12 @@ func setupIndex(ctx context.Context, cfg *config.Config, logger *slog.Logger, re
 	if !cfg.GitEnabled() {
 		return nil
 	}
-	repo, err := index.Open(gitIndexConfig(cfg, logger))
+	icfg := gitIndexConfig(cfg, logger)
+	repo, err := index.Open(icfg)
 	if err != nil {
 		return fmt.Errorf("open git index: %w", err)
 	}
-	reg.EnableGitIndex(registry.GitIndexConfig{Repo: repo, Remote: gitRemote(cfg)})
+	reg.EnableGitIndex(registry.GitIndexConfig{Repo: repo, Config: icfg, Remote: gitRemote(cfg)})
 	if _, err := st.Jobs().Insert(ctx, jobs.IndexSyncArgs{}, nil); err != nil {
 		return fmt.Errorf("schedule git index sync: %w", err)
 	}
