@@ -7,8 +7,13 @@ import (
 	"net/http"
 
 	"github.com/wharfhq/wharf/crate"
+	"github.com/wharfhq/wharf/internal/transient"
 	"github.com/wharfhq/wharf/registry"
 )
+
+// retryAfterSeconds is the Retry-After of 503 answers to transient
+// dependency failures; cargo waits that long before its next attempt.
+const retryAfterSeconds = "5"
 
 // cargoError is cargo's error envelope: {"errors":[{"detail":"…"}]}.
 type cargoError struct {
@@ -34,7 +39,9 @@ var statusTable = []struct {
 }
 
 // statusOf returns the HTTP status and the user-facing message for err.
-// Unexpected errors become an opaque 500.
+// Domain errors come first; then an unreachable or timed-out database or
+// storage becomes 503 (cargo retries it, honouring Retry-After); any other
+// unexpected error becomes an opaque 500.
 func statusOf(err error) (int, string) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -45,17 +52,25 @@ func statusOf(err error) (int, string) {
 			return row.status, err.Error()
 		}
 	}
+	if cause := transient.Classify(err); cause != transient.None {
+		return http.StatusServiceUnavailable, "service temporarily unavailable: " + cause.String() + "; retry later"
+	}
 	return http.StatusInternalServerError, "internal server error"
 }
 
 // writeError renders err in cargo's envelope and logs unexpected errors once.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := statusOf(err)
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		// An outage of a dependency, not a bug: warn, and let the client retry.
+		a.logger.WarnContext(r.Context(), "dependency unavailable", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("request_id", requestID(r.Context())), slog.Any("error", err))
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	case status >= 500:
 		a.logger.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("request_id", requestID(r.Context())), slog.Any("error", err))
-	}
-	if status == http.StatusUnauthorized {
+	case status == http.StatusUnauthorized:
 		a.challenge(w)
 	}
 	writeErrorMsg(w, status, msg)

@@ -51,6 +51,7 @@ type Principal struct {
 	Login        string
 	IsAdmin      bool // the user has the admin role
 	TokenID      int64
+	SessionID    int64 // set when the caller is a browser session (web/session); 0 for tokens
 	Scopes       []Scope
 	CratePattern string // "" = all crates; else a glob such as "acme-*"
 }

@@ -40,6 +40,12 @@ type Config struct {
 	StorageTimeout time.Duration // REGISTRY_STORAGE_TIMEOUT (milliseconds)
 	Retry          Retry
 	S3             S3
+
+	// Identity (config/identity.go): web login and sessions.
+	OAuth       OAuth
+	LocalLogin  bool          // REGISTRY_LOCAL_LOGIN: password form for local accounts
+	AdminEmails []string      // REGISTRY_ADMIN_EMAILS: exactly these (lower-cased) e-mails are admins on OIDC login
+	SessionTTL  time.Duration // REGISTRY_WEB_SESSION_TTL
 }
 
 // Retry is the storage retry policy (REGISTRY_STORAGE_RETRY_*).
@@ -180,7 +186,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			Root:      strings.Trim(l.str("REGISTRY_S3_ROOT", ""), "/"),
 		},
 	}
+	l.identity(c)
 	l.validate(c)
+	l.validateIdentity(c)
 	if len(l.errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(l.errs...))
 	}

@@ -113,7 +113,7 @@ func Config(reg Registry) *river.Config {
 			QueueMaintenance:   {MaxWorkers: 1},
 		},
 		Workers:              workers,
-		RescueStuckJobsAfter: time.Hour,
+		RescueStuckJobsAfter: 15 * time.Minute, // > the longest job timeout (blob_gc: 10 min)
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return BlobGCArgs{}, nil

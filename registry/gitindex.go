@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/wharfhq/wharf/index"
 	"github.com/wharfhq/wharf/store"
@@ -51,14 +52,25 @@ func (s *Service) SyncIndexRepo(ctx context.Context) error {
 	if s.git == nil {
 		return nil
 	}
-	if _, err := s.git.sync(ctx); err != nil {
-		return err
-	}
-	if s.git.remote == nil {
-		return nil
-	}
-	if err := s.git.repo.Push(ctx, *s.git.remote); err != nil {
-		return fmt.Errorf("push git index to %s: %w", s.git.remote.URL, err)
+	// Loop until nothing new arrived while pushing: a change committed
+	// during this run had its own index_sync job coalesced into this one.
+	for range 10 {
+		head, err := s.git.sync(ctx)
+		if err != nil {
+			return err
+		}
+		if s.git.remote != nil {
+			if err := s.git.repo.Push(ctx, *s.git.remote); err != nil {
+				return fmt.Errorf("push git index to %s: %w", s.git.remote.URL, err)
+			}
+		}
+		latest, err := s.store.IndexChangeMaxSeq(ctx)
+		if err != nil {
+			return fmt.Errorf("read index change log: %w", err)
+		}
+		if latest == head {
+			return nil
+		}
 	}
 	return nil
 }
@@ -209,4 +221,27 @@ func (g *gitIndex) syncLocked(ctx context.Context) (int64, error) {
 		}
 	}
 	return head, nil
+}
+
+// RunMirrorLoop syncs and pushes the git index every interval until ctx
+// ends. The index_sync job pushes after each change; this loop is the safety
+// net for changes whose job was coalesced into one already running, or
+// stuck after a crash. Histories are identical on every replica, so several
+// replicas pushing the same commits is harmless.
+func (s *Service) RunMirrorLoop(ctx context.Context, interval time.Duration) {
+	if s.git == nil || s.git.remote == nil {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.SyncIndexRepo(ctx); err != nil && ctx.Err() == nil {
+				s.logger.WarnContext(ctx, "periodic git mirror push failed; will retry", "error", err)
+			}
+		}
+	}
 }

@@ -49,9 +49,6 @@ func (s *Service) ChangeOwners(ctx context.Context, p *auth.Principal, name stri
 	if !p.Has(auth.ScopeChangeOwners) {
 		return "", errorf(ErrForbidden, "this token cannot change owners")
 	}
-	if !p.CoversCrate(name) {
-		return "", errorf(ErrForbidden, "this token is limited to crates matching %q", p.CratePattern)
-	}
 	if len(logins) == 0 {
 		return "", errorf(ErrBadRequest, "no users given")
 	}
@@ -63,6 +60,9 @@ func (s *Service) ChangeOwners(ctx context.Context, p *auth.Principal, name stri
 		}
 		if err != nil {
 			return fmt.Errorf("lock crate %s: %w", name, err)
+		}
+		if err := requireCovers(p, c); err != nil {
+			return err
 		}
 		if err := s.requireOwner(ctx, tx, p, c); err != nil {
 			return err

@@ -164,6 +164,17 @@ func (s *Service) checkPublishExisting(ctx context.Context, q store.Queries, p *
 	if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("look up %s@%s: %w", c.Name, vers, err)
 	}
+	return checkTombstone(ctx, q, c, vers)
+}
+
+// requireCovers checks the token's crate pattern against the crate's
+// canonical name. The name in a URL may be spelled differently (case, '-'
+// for '_') and still reach the crate, so it must not decide: a token for
+// "acme-*" may not act on crate acme_private by calling it acme-private.
+func requireCovers(p *auth.Principal, c store.Crate) error {
+	if !p.CoversCrate(c.Name) {
+		return errorf(ErrForbidden, "this token is limited to crates matching %q and cannot act on %s", p.CratePattern, c.Name)
+	}
 	return nil
 }
 

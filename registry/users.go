@@ -137,6 +137,9 @@ func (s *Service) Authenticate(ctx context.Context, cred auth.Credential) (*auth
 	if row.CratePattern != nil {
 		p.CratePattern = *row.CratePattern
 	}
+	if row.IsReadOnly { // read-only users' tokens never write, whatever they say
+		p.Scopes = readOnlyScopes(p.Scopes)
+	}
 	return p, nil
 }
 

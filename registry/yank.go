@@ -24,9 +24,6 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	if !p.Has(auth.ScopeYank) {
 		return errorf(ErrForbidden, "this token cannot yank or unyank")
 	}
-	if !p.CoversCrate(name) {
-		return errorf(ErrForbidden, "this token is limited to crates matching %q", p.CratePattern)
-	}
 	vers, err := semver.ParseVersion(version)
 	if err != nil {
 		return errorf(ErrNotFound, "crate %s has no version %q", name, version)
@@ -38,6 +35,9 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 		}
 		if err != nil {
 			return fmt.Errorf("lock crate %s: %w", name, err)
+		}
+		if err := requireCovers(p, c); err != nil {
+			return err
 		}
 		if err := s.requireOwner(ctx, tx, p, c); err != nil {
 			return err

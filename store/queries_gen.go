@@ -10,11 +10,15 @@ import (
 
 type queriesGen interface {
 	CrateAddDownloads(ctx context.Context, arg pgdb.CrateAddDownloadsParams) error
+	CrateCountAll(ctx context.Context) (int64, error)
 	CrateGetByKey(ctx context.Context, nameKey string) (pgdb.Crate, error)
 	CrateInsert(ctx context.Context, arg pgdb.CrateInsertParams) (pgdb.Crate, error)
+	CrateListAll(ctx context.Context, arg pgdb.CrateListAllParams) ([]pgdb.CrateListAllRow, error)
 	CrateLockByKey(ctx context.Context, nameKey string) (pgdb.Crate, error)
 	CrateSearch(ctx context.Context, arg pgdb.CrateSearchParams) ([]pgdb.CrateSearchRow, error)
 	CrateSearchCount(ctx context.Context, term string) (int64, error)
+	CrateSetAllowVersionRemoval(ctx context.Context, arg pgdb.CrateSetAllowVersionRemovalParams) error
+	CrateSetDeprecated(ctx context.Context, arg pgdb.CrateSetDeprecatedParams) error
 	CrateUpdateSummary(ctx context.Context, arg pgdb.CrateUpdateSummaryParams) error
 	IndexChangeInsert(ctx context.Context, arg pgdb.IndexChangeInsertParams) (int64, error)
 	IndexChangeLastForPath(ctx context.Context, path string) (pgdb.IndexChange, error)
@@ -24,27 +28,53 @@ type queriesGen interface {
 	IndexFileGet(ctx context.Context, path string) (pgdb.IndexFileGetRow, error)
 	IndexFileMeta(ctx context.Context, path string) (pgdb.IndexFileMetaRow, error)
 	IndexFileUpsert(ctx context.Context, arg pgdb.IndexFileUpsertParams) error
+	LoginStateDeleteExpired(ctx context.Context, arg pgdb.LoginStateDeleteExpiredParams) (int64, error)
+	LoginStateInsert(ctx context.Context, arg pgdb.LoginStateInsertParams) error
+	LoginStateTake(ctx context.Context, stateHash string) (pgdb.LoginState, error)
 	OwnerAdd(ctx context.Context, arg pgdb.OwnerAddParams) error
 	OwnerIs(ctx context.Context, arg pgdb.OwnerIsParams) (int64, error)
 	OwnerList(ctx context.Context, crateID int64) ([]pgdb.User, error)
 	OwnerRemove(ctx context.Context, arg pgdb.OwnerRemoveParams) (int64, error)
+	SessionDeleteExpired(ctx context.Context, arg pgdb.SessionDeleteExpiredParams) (int64, error)
+	SessionGetByHash(ctx context.Context, tokenHash string) (pgdb.SessionGetByHashRow, error)
+	SessionInsert(ctx context.Context, arg pgdb.SessionInsertParams) (pgdb.Session, error)
+	SessionListByUser(ctx context.Context, arg pgdb.SessionListByUserParams) ([]pgdb.Session, error)
+	SessionRevoke(ctx context.Context, arg pgdb.SessionRevokeParams) (int64, error)
+	SessionRevokeByUser(ctx context.Context, arg pgdb.SessionRevokeByUserParams) (int64, error)
+	StatsCrateDaily(ctx context.Context, arg pgdb.StatsCrateDailyParams) ([]pgdb.StatsCrateDailyRow, error)
+	StatsDownloadsPrune(ctx context.Context, before string) (int64, error)
+	StatsRecentVersions(ctx context.Context, lim int64) ([]pgdb.StatsRecentVersionsRow, error)
+	StatsTopDownloaded(ctx context.Context, lim int64) ([]pgdb.StatsTopDownloadedRow, error)
+	StatsTotals(ctx context.Context) (pgdb.StatsTotalsRow, error)
 	TokenGetByHash(ctx context.Context, tokenHash string) (pgdb.TokenGetByHashRow, error)
 	TokenInsert(ctx context.Context, arg pgdb.TokenInsertParams) (pgdb.ApiToken, error)
 	TokenListByUser(ctx context.Context, userID int64) ([]pgdb.ApiToken, error)
 	TokenRevoke(ctx context.Context, arg pgdb.TokenRevokeParams) (int64, error)
 	TokenTouch(ctx context.Context, arg pgdb.TokenTouchParams) error
+	TombstoneInsert(ctx context.Context, arg pgdb.TombstoneInsertParams) error
+	TombstoneIs(ctx context.Context, arg pgdb.TombstoneIsParams) (int64, error)
 	UserCount(ctx context.Context) (int64, error)
+	UserCountWithEmail(ctx context.Context) (int64, error)
+	UserCreationLock(ctx context.Context) error
+	UserGetByEmail(ctx context.Context, email string) (pgdb.User, error)
 	UserGetByID(ctx context.Context, id int64) (pgdb.User, error)
 	UserGetByLogin(ctx context.Context, login string) (pgdb.User, error)
 	UserInsert(ctx context.Context, arg pgdb.UserInsertParams) (pgdb.User, error)
+	UserInsertService(ctx context.Context, arg pgdb.UserInsertServiceParams) (pgdb.User, error)
 	UserList(ctx context.Context) ([]pgdb.User, error)
 	UserSetActive(ctx context.Context, arg pgdb.UserSetActiveParams) error
+	UserSetPassword(ctx context.Context, arg pgdb.UserSetPasswordParams) error
+	UserSetProfile(ctx context.Context, arg pgdb.UserSetProfileParams) error
+	UserSetRoles(ctx context.Context, arg pgdb.UserSetRolesParams) error
 	VersionAddDownloads(ctx context.Context, arg pgdb.VersionAddDownloadsParams) error
 	VersionChecksumInUse(ctx context.Context, checksum string) (int64, error)
+	VersionDelete(ctx context.Context, id int64) (int64, error)
 	VersionDownloadsAdd(ctx context.Context, arg pgdb.VersionDownloadsAddParams) error
 	VersionForDownload(ctx context.Context, arg pgdb.VersionForDownloadParams) (pgdb.VersionForDownloadRow, error)
 	VersionGet(ctx context.Context, arg pgdb.VersionGetParams) (pgdb.VersionGetRow, error)
 	VersionInsert(ctx context.Context, arg pgdb.VersionInsertParams) (int64, error)
 	VersionListByCrate(ctx context.Context, crateID int64) ([]pgdb.VersionListByCrateRow, error)
+	VersionListForPage(ctx context.Context, crateID int64) ([]pgdb.VersionListForPageRow, error)
+	VersionPageGet(ctx context.Context, arg pgdb.VersionPageGetParams) (pgdb.VersionPageGetRow, error)
 	VersionSetYanked(ctx context.Context, arg pgdb.VersionSetYankedParams) error
 }

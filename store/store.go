@@ -77,7 +77,9 @@ type Jobs interface {
 type Store interface {
 	Queries
 	// Tx runs fn in one transaction; it commits when fn returns nil and rolls
-	// back otherwise.
+	// back otherwise. fn may run more than once (an engine retries a
+	// transaction it aborted to break a deadlock), so it must act only
+	// through tx, apart from logging.
 	Tx(ctx context.Context, fn func(tx Tx) error) error
 	// Migrate applies Wharf's and River's migrations.
 	Migrate(ctx context.Context) error

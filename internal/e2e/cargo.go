@@ -18,9 +18,10 @@ import (
 // Cargo runs the real cargo against one Wharf server with an isolated
 // CARGO_HOME. Copies made by WithToken share CARGO_HOME and target dir.
 type Cargo struct {
-	Home      string // CARGO_HOME
-	TargetDir string // CARGO_TARGET_DIR, shared to save build time
-	Token     string // CARGO_REGISTRIES_LOCAL_TOKEN; "" = none
+	Home      string   // CARGO_HOME
+	TargetDir string   // CARGO_TARGET_DIR, shared to save build time
+	Token     string   // CARGO_REGISTRIES_LOCAL_TOKEN; "" = none
+	Env       []string // extra KEY=VALUE settings for cargo (and the git it runs)
 	srv       *Server
 }
 
@@ -48,6 +49,16 @@ func NewCargo(t *testing.T, srv *Server, token string, opts CargoOpts) *Cargo {
 	}
 	cfg.WriteString("\n[source.crates-io]\nreplace-with = \"local\"\n\n[net]\nretry = 0\n")
 	require.NoError(t, os.WriteFile(filepath.Join(c.Home, "config.toml"), []byte(cfg.String()), 0o644))
+	return c
+}
+
+// NewCargoConfig writes a fresh CARGO_HOME with config.toml as given; env
+// are extra KEY=VALUE settings (e.g. registry tokens, git configuration).
+// srv is only used for failure reports.
+func NewCargoConfig(t *testing.T, srv *Server, config string, env ...string) *Cargo {
+	t.Helper()
+	c := &Cargo{Home: t.TempDir(), TargetDir: t.TempDir(), Env: env, srv: srv}
+	require.NoError(t, os.WriteFile(filepath.Join(c.Home, "config.toml"), []byte(config), 0o644))
 	return c
 }
 
@@ -81,7 +92,7 @@ func (c *Cargo) env() []string {
 	if c.Token != "" {
 		env = append(env, "CARGO_REGISTRIES_LOCAL_TOKEN="+c.Token)
 	}
-	return env
+	return append(env, c.Env...)
 }
 
 // Run runs cargo args… in dir and returns whatever happened.

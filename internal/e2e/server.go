@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,12 @@ func (b *logBuffer) tail(n int) string {
 	return s
 }
 
+func (b *logBuffer) snapshot() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.lines)
+}
+
 func (b *logBuffer) matching(sub string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -120,21 +127,51 @@ func (b *logBuffer) matching(sub string) []string {
 	return out
 }
 
-// Server is one running wharf process.
+// Server is one wharf replica: a process that can be stopped, killed and
+// started again on the same port, data directory and database.
 type Server struct {
 	URL        string // http://127.0.0.1:PORT, no trailing slash
 	Port       int
 	AdminToken string
 	DataDir    string
 
-	env  []string
+	engine string
+	env    []string
+	log    *logBuffer
+	p      *proc // the current (or last) process
+
+	mu        sync.Mutex
+	allowed   []*regexp.Regexp // level=ERROR lines that the test expects
+	checkedTo int              // log lines already checked for errors
+}
+
+// proc is one run of the wharf binary.
+type proc struct {
 	cmd  *exec.Cmd
-	log  *logBuffer
 	done chan struct{}
 	err  error // exit status, valid after done is closed
 	// ready is set once the server answered /healthz: from then on an
 	// unexpected exit is a test failure.
 	ready bool
+}
+
+// ServerConfig describes a replica for Start.
+type ServerConfig struct {
+	Engine string // "sqlite" or "postgres"
+	// DataDir is REGISTRY_DATA_DIR; "" = a fresh temporary directory.
+	DataDir string
+	// DatabaseURL is REGISTRY_DATABASE_URL for postgres; "" = a fresh
+	// database.
+	DatabaseURL string
+	// Port to listen on; 0 = a free port.
+	Port int
+	// PublicURL is REGISTRY_WEB_PUBLIC_URI; "" = the server's own URL.
+	PublicURL string
+	// Env are extra KEY=VALUE settings.
+	Env []string
+	// JoinExisting: the database already has users (another replica
+	// bootstrapped it), so no admin token is printed.
+	JoinExisting bool
 }
 
 var tokenLine = regexp.MustCompile(`^    (wharf_\S+)\s*$`)
@@ -168,56 +205,90 @@ func freePort(t *testing.T) int {
 // is stopped with SIGTERM when t ends.
 func StartServer(t *testing.T, engine string, extra ...string) *Server {
 	t.Helper()
+	return Start(t, ServerConfig{Engine: engine, Env: extra})
+}
+
+// Start runs a replica described by cfg and waits until it is ready. It is
+// stopped with SIGTERM when t ends.
+func Start(t *testing.T, cfg ServerConfig) *Server {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startServer(t, engine, extra)
+		s, err := newServer(t, cfg)
+		if err != nil {
+			t.Fatalf("start wharf (%s): %v", cfg.Engine, err)
+		}
+		err = s.startProc(t, !cfg.JoinExisting)
 		if err == nil {
+			t.Cleanup(func() { s.stop(t) })
+			t.Logf("wharf %s listening on %s (data %s)", cfg.Engine, s.URL, s.DataDir)
 			return s
 		}
 		lastErr = err
-		if !strings.Contains(err.Error(), "address already in use") {
+		if cfg.Port != 0 || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
 	}
-	t.Fatalf("start wharf (%s): %v", engine, lastErr)
+	t.Fatalf("start wharf (%s): %v", cfg.Engine, lastErr)
 	return nil
 }
 
-func startServer(t *testing.T, engine string, extra []string) (*Server, error) {
-	port := freePort(t)
+func newServer(t *testing.T, cfg ServerConfig) (*Server, error) {
+	port := cfg.Port
+	if port == 0 {
+		port = freePort(t)
+	}
 	s := &Server{
 		URL:     "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:    port,
-		DataDir: t.TempDir(),
+		DataDir: cfg.DataDir,
+		engine:  cfg.Engine,
 		log:     &logBuffer{},
-		done:    make(chan struct{}),
+	}
+	if s.DataDir == "" {
+		s.DataDir = t.TempDir()
+	}
+	public := cfg.PublicURL
+	if public == "" {
+		public = s.URL
 	}
 	s.env = append(baseEnv(),
 		"REGISTRY_WEB_LISTENON_IP=127.0.0.1",
 		"REGISTRY_WEB_LISTENON_PORT="+strconv.Itoa(port),
-		"REGISTRY_WEB_PUBLIC_URI="+s.URL,
+		"REGISTRY_WEB_PUBLIC_URI="+public,
 		"REGISTRY_DATA_DIR="+s.DataDir,
 		"REGISTRY_LOG_LEVEL=debug",
 	)
-	switch engine {
+	switch cfg.Engine {
 	case "sqlite":
 	case "postgres":
-		s.env = append(s.env, "REGISTRY_DATABASE_URL="+testdb.PostgresURL(t))
+		db := cfg.DatabaseURL
+		if db == "" {
+			db = testdb.PostgresURL(t)
+		}
+		s.env = append(s.env, "REGISTRY_DATABASE_URL="+db)
 	default:
-		t.Fatalf("unknown engine %q", engine)
+		return nil, fmt.Errorf("unknown engine %q", cfg.Engine)
 	}
-	s.env = append(s.env, extra...)
+	s.env = append(s.env, cfg.Env...)
+	return s, nil
+}
 
-	s.cmd = exec.Command(wharfBin, "serve")
-	s.cmd.Env = s.env
-	s.cmd.Stderr = s.log
-	stdout, err := s.cmd.StdoutPipe()
+// startProc runs the binary and waits for /healthz (and the bootstrap token
+// when wantToken).
+func (s *Server) startProc(t *testing.T, wantToken bool) error {
+	p := &proc{done: make(chan struct{})}
+	p.cmd = exec.Command(wharfBin, "serve")
+	p.cmd.Env = s.env
+	p.cmd.Stderr = s.log
+	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", wharfBin, err)
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", wharfBin, err)
 	}
+	s.p = p
 	tokenc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -231,18 +302,17 @@ func startServer(t *testing.T, engine string, extra []string) (*Server, error) {
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
-		s.err = s.cmd.Wait()
-		close(s.done)
+		p.err = p.cmd.Wait()
+		close(p.done)
 	}()
-	t.Cleanup(func() { s.stop(t) })
 
 	// Readiness: poll /healthz, bounded; fail fast if the process exits.
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
-		case <-s.done:
-			return nil, fmt.Errorf("wharf exited before becoming ready (%v); log:\n%s", s.err, s.log.tail(60))
+		case <-p.done:
+			return fmt.Errorf("wharf exited before becoming ready (%v); log:\n%s", p.err, s.log.tail(60))
 		default:
 		}
 		resp, err := client.Get(s.URL + "/healthz")
@@ -254,47 +324,155 @@ func startServer(t *testing.T, engine string, extra []string) (*Server, error) {
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("wharf not ready after 60s; log:\n%s", s.log.tail(60))
+			s.killProc()
+			return fmt.Errorf("wharf not ready after 60s; log:\n%s", s.log.tail(60))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	select {
-	case s.AdminToken = <-tokenc:
-	case <-time.After(10 * time.Second):
-		return nil, fmt.Errorf("no bootstrap admin token on stdout; log:\n%s", s.log.tail(60))
+	if wantToken {
+		select {
+		case s.AdminToken = <-tokenc:
+		case <-time.After(10 * time.Second):
+			s.killProc()
+			return fmt.Errorf("no bootstrap admin token on stdout; log:\n%s", s.log.tail(60))
+		}
 	}
-	s.ready = true
-	t.Logf("wharf %s listening on %s", engine, s.URL)
-	return s, nil
+	p.ready = true
+	return nil
 }
+
+// killProc kills the current process without any check.
+func (s *Server) killProc() {
+	if s.p == nil {
+		return
+	}
+	s.p.ready = false
+	_ = s.p.cmd.Process.Kill()
+	<-s.p.done
+}
+
+// Running reports whether the current process is alive.
+func (s *Server) Running() bool {
+	if s.p == nil {
+		return false
+	}
+	select {
+	case <-s.p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Stop stops the replica with SIGTERM and checks that it exits cleanly and
+// logged no unexpected error.
+func (s *Server) Stop(t *testing.T) {
+	t.Helper()
+	s.stop(t)
+}
+
+// Kill stops the replica with SIGKILL, as a crash would.
+func (s *Server) Kill(t *testing.T) {
+	t.Helper()
+	if !s.Running() {
+		t.Fatalf("kill %s: not running", s.URL)
+	}
+	s.killProc()
+	s.log.addLine("=== e2e: wharf killed with SIGKILL ===")
+	t.Logf("wharf on %s killed", s.URL)
+}
+
+// Restart starts the replica again on the same port, data directory,
+// database and settings (stopping it with SIGTERM first if it runs).
+func (s *Server) Restart(t *testing.T) {
+	t.Helper()
+	if s.Running() {
+		s.stop(t)
+	}
+	s.log.addLine("=== e2e: wharf restarting ===")
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		// The port of a killed process can take a moment to be free.
+		if err = s.startProc(t, false); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("restart wharf on %s: %v", s.URL, err)
+	}
+	t.Logf("wharf %s restarted on %s", s.engine, s.URL)
+}
+
+// AllowErrors declares level=ERROR log lines the test provokes on purpose
+// (e.g. pushes to a remote it took down): lines matching any pattern are
+// not reported when the server stops.
+func (s *Server) AllowErrors(patterns ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range patterns {
+		s.allowed = append(s.allowed, regexp.MustCompile(p))
+	}
+}
+
+// Env returns the server's environment (for other wharf commands).
+func (s *Server) Env() []string { return slices.Clone(s.env) }
 
 // stop sends SIGTERM and waits for a clean exit.
 func (s *Server) stop(t *testing.T) {
+	p := s.p
+	if p == nil {
+		return
+	}
+	defer s.checkErrors(t)
 	select {
-	case <-s.done:
-		if s.ready {
-			t.Errorf("wharf exited during the test: %v\nlog tail:\n%s", s.err, s.log.tail(30))
+	case <-p.done:
+		if p.ready {
+			t.Errorf("wharf exited during the test: %v\nlog tail:\n%s", p.err, s.log.tail(30))
+			p.ready = false
 		}
 		return
 	default:
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
-		if s.err != nil {
-			t.Errorf("wharf did not exit cleanly on SIGTERM: %v\nlog tail:\n%s", s.err, s.log.tail(30))
+	case <-p.done:
+		if p.err != nil {
+			t.Errorf("wharf did not exit cleanly on SIGTERM: %v\nlog tail:\n%s", p.err, s.log.tail(30))
 		}
 	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+		_ = p.cmd.Process.Kill()
+		<-p.done
 		t.Errorf("wharf did not stop within 30s of SIGTERM\nlog tail:\n%s", s.log.tail(30))
 	}
-	// Every scenario is a normal operation: nothing may be logged as an
-	// error (unexpected 500s, failed jobs, panics).
-	if errs := s.log.matching("level=ERROR"); len(errs) > 0 {
-		t.Errorf("wharf logged %d error(s):\n%s", len(errs), strings.Join(errs, "\n"))
+	p.ready = false
+}
+
+// checkErrors reports level=ERROR lines logged since the last check: every
+// scenario is a normal operation, so nothing may be logged as an error
+// (unexpected 500s, failed jobs, panics) unless the test allowed it.
+func (s *Server) checkErrors(t *testing.T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines := s.log.snapshot()
+	var errs []string
+	for _, l := range lines[min(s.checkedTo, len(lines)):] {
+		if !strings.Contains(l, "level=ERROR") {
+			continue
+		}
+		if slices.ContainsFunc(s.allowed, func(re *regexp.Regexp) bool { return re.MatchString(l) }) {
+			continue
+		}
+		errs = append(errs, l)
+	}
+	s.checkedTo = len(lines)
+	if len(errs) > 0 {
+		t.Errorf("wharf on %s logged %d error(s):\n%s", s.URL, len(errs), strings.Join(errs, "\n"))
 	}
 }
+
+// LogMatching returns the lines the server printed that contain sub.
+func (s *Server) LogMatching(sub string) []string { return s.log.matching(sub) }
 
 // LogTail returns the last n lines the server printed.
 func (s *Server) LogTail(n int) string { return s.log.tail(n) }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -165,4 +166,47 @@ func Open(t testing.TB, engine string) store.Store {
 		t.Fatalf("migrate %s: %v", engine, err)
 	}
 	return st
+}
+
+// Outage simulates a PostgreSQL outage of one database without touching
+// the shared cluster (other tests run against it in parallel): it forbids
+// new connections to the database (ALTER DATABASE … ALLOW_CONNECTIONS
+// false; superusers included) and terminates the existing ones, so clients
+// see their connections dropped (SQLSTATE 57P01) and every reconnection
+// refused, as if the server were down. The returned function ends the
+// outage; it also runs when t ends.
+func Outage(t testing.TB, dbURL string) (end func()) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("testdb: parse %s: %v", dbURL, err)
+	}
+	name := pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()
+	ctx := context.Background()
+	exec := func(sql string, args ...any) error {
+		conn, err := pgx.Connect(ctx, AdminURL())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql, args...)
+		return err
+	}
+	if err := exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatalf("testdb: block connections to %s: %v", name, err)
+	}
+	if err := exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+		strings.TrimPrefix(u.Path, "/")); err != nil {
+		t.Fatalf("testdb: terminate connections to %s: %v", name, err)
+	}
+	var once sync.Once
+	end = func() {
+		once.Do(func() {
+			if err := exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true"); err != nil {
+				t.Errorf("testdb: allow connections to %s again: %v", name, err)
+			}
+		})
+	}
+	t.Cleanup(end)
+	return end
 }

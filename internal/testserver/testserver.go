@@ -5,16 +5,21 @@ package testserver
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/auth"
+	"github.com/wharfhq/wharf/crate"
+	"github.com/wharfhq/wharf/index"
 	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/jobs"
 	"github.com/wharfhq/wharf/registry"
+	"github.com/wharfhq/wharf/storage"
 	"github.com/wharfhq/wharf/storage/memory"
 	"github.com/wharfhq/wharf/store"
 )
@@ -27,6 +32,8 @@ type Server struct {
 	Store      store.Store
 	Blobs      *memory.Store
 	Client     *http.Client
+	// Handler is the router under test (api.Routes lists its routes).
+	Handler http.Handler
 }
 
 // Opts tunes Start.
@@ -36,6 +43,14 @@ type Opts struct {
 	// Jobs starts the River client (workers run); otherwise jobs are only
 	// inserted.
 	Jobs bool
+	// Git serves the git index at /index.git (needs the git binary).
+	Git bool
+	// WrapBlobs, when set, wraps the in-memory blob store the registry
+	// uses (e.g. to inject storage failures); Server.Blobs stays the
+	// unwrapped store.
+	WrapBlobs func(storage.Store) storage.Store
+	// Logger receives the registry's and the API's logs; nil discards.
+	Logger *slog.Logger
 }
 
 // Start runs a registry on engine for the duration of tb.
@@ -50,7 +65,11 @@ func Start(tb testing.TB, engine string, o *Opts) *Server {
 	ctx := context.Background()
 	st := testdb.Open(tb, engine)
 	blobs := memory.New()
-	reg, err := registry.New(registry.Config{Store: st, Blobs: blobs, DownloadFlushInterval: time.Hour})
+	var regBlobs storage.Store = blobs
+	if o.WrapBlobs != nil {
+		regBlobs = o.WrapBlobs(blobs)
+	}
+	reg, err := registry.New(registry.Config{Store: st, Blobs: regBlobs, Logger: o.Logger, DownloadFlushInterval: time.Hour})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,13 +88,40 @@ func Start(tb testing.TB, engine string, o *Opts) *Server {
 		tb.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	srv.Config.Handler = api.NewRouter(api.Config{
-		Registry: reg, PublicURL: "http://" + srv.Listener.Addr().String(), PublicRead: o.PublicRead,
+	publicURL := "http://" + srv.Listener.Addr().String()
+	cfg := api.Config{
+		Registry: reg, Logger: o.Logger, PublicURL: publicURL, PublicRead: o.PublicRead,
 		BodyLimit: o.BodyLimit, RegistryName: "local", Ready: st.Ping,
-	})
+	}
+	if o.Git {
+		cfg.Git = startGit(tb, reg, publicURL, o)
+	}
+	srv.Config.Handler = api.NewRouter(cfg)
 	srv.Start()
 	tb.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, AdminToken: token, Registry: reg, Store: st, Blobs: blobs, Client: srv.Client()}
+	return &Server{
+		URL: srv.URL, AdminToken: token, Registry: reg, Store: st, Blobs: blobs, Client: srv.Client(),
+		Handler: srv.Config.Handler,
+	}
+}
+
+// startGit opens a git index repository in a temporary directory, logs
+// config.json and returns the smart-HTTP handler (which syncs the
+// repository from the change log before each GET).
+func startGit(tb testing.TB, reg *registry.Service, publicURL string, o *Opts) http.Handler {
+	tb.Helper()
+	ctx := context.Background()
+	if err := reg.EnsureIndexConfig(ctx, crate.ConfigJSON(publicURL, !o.PublicRead)); err != nil {
+		tb.Fatal(err)
+	}
+	repo, err := index.Open(index.Config{
+		Dir: filepath.Join(tb.TempDir(), "index.git"), ConfigJSON: []byte("{}\n"), Logger: o.Logger,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg.EnableGitIndex(registry.GitIndexConfig{Repo: repo})
+	return reg.GitHTTPHandler("/index.git")
 }
 
 // Token creates a user (if needed) and a token with scopes for it.
@@ -92,6 +138,35 @@ func (s *Server) Token(tb testing.TB, login string, scopes []auth.Scope) string 
 		tb.Fatal(err)
 	}
 	return secret
+}
+
+// User creates login if it does not exist yet, with the admin role as
+// given (an existing user is left as it is).
+func (s *Server) User(tb testing.TB, login string, admin bool) {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := s.Store.UserGetByLogin(ctx, login); err == nil {
+		return
+	}
+	if _, err := s.Registry.CreateUser(ctx, login, login+"@example.com", "", admin); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TokenWith creates a token for login (created, not admin, if needed) with
+// any registry.TokenOpts: scopes (nil = write scopes), crate pattern,
+// expiry. It returns the secret and the stored token (for RevokeToken).
+func (s *Server) TokenWith(tb testing.TB, login string, o registry.TokenOpts) (string, store.APIToken) {
+	tb.Helper()
+	s.User(tb, login, false)
+	if o.Name == "" {
+		o.Name = "test"
+	}
+	secret, tok, err := s.Registry.CreateToken(context.Background(), login, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return secret, tok
 }
 
 // Do sends a request with an optional raw token and returns status, headers

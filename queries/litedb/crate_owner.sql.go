@@ -41,7 +41,7 @@ func (q *Queries) OwnerIs(ctx context.Context, arg OwnerIsParams) (int64, error)
 }
 
 const ownerList = `-- name: OwnerList :many
-SELECT u.id, u.login, u.email, u.name, u.is_admin, u.is_active, u.password_hash, u.created_at FROM crate_owners o JOIN users u ON u.id = o.user_id
+SELECT u.id, u.login, u.email, u.name, u.is_admin, u.is_active, u.password_hash, u.created_at, u.is_read_only, u.is_service FROM crate_owners o JOIN users u ON u.id = o.user_id
 WHERE o.crate_id = ?1 ORDER BY u.login
 `
 
@@ -63,6 +63,8 @@ func (q *Queries) OwnerList(ctx context.Context, crateID int64) ([]User, error) 
 			&i.IsActive,
 			&i.PasswordHash,
 			&i.CreatedAt,
+			&i.IsReadOnly,
+			&i.IsService,
 		); err != nil {
 			return nil, err
 		}

@@ -23,16 +23,17 @@ type ApiToken struct {
 }
 
 type Crate struct {
-	ID          int64
-	Name        string
-	NameKey     string
-	IndexPath   string
-	Description *string
-	MaxVersion  *string
-	Deprecated  bool
-	Downloads   int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID                  int64
+	Name                string
+	NameKey             string
+	IndexPath           string
+	Description         *string
+	MaxVersion          *string
+	Deprecated          bool
+	Downloads           int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	AllowVersionRemoval bool
 }
 
 type CrateOwner struct {
@@ -73,6 +74,26 @@ type IndexFile struct {
 	UpdatedAt time.Time
 }
 
+type LoginState struct {
+	StateHash   string
+	Nonce       string
+	Verifier    string
+	NextPath    string
+	BrowserHash string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+type Session struct {
+	ID        int64
+	TokenHash string
+	UserID    int64
+	CsrfToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
 type User struct {
 	ID           int64
 	Login        string
@@ -82,10 +103,21 @@ type User struct {
 	IsActive     bool
 	PasswordHash *string
 	CreatedAt    time.Time
+	IsReadOnly   bool
+	IsService    bool
 }
 
 type VersionDownload struct {
 	VersionID int64
 	Day       string
 	Count     int64
+}
+
+type VersionTombstone struct {
+	CrateID    int64
+	VersionKey string
+	Version    string
+	Checksum   string
+	RemovedBy  *int64
+	RemovedAt  time.Time
 }

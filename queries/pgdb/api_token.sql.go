@@ -12,7 +12,7 @@ import (
 
 const tokenGetByHash = `-- name: TokenGetByHash :one
 SELECT t.id, t.user_id, t.name, t.token_prefix, t.scopes, t.crate_pattern, t.expires_at, t.last_used_at,
-       t.revoked_at, t.created_at, u.login, u.is_admin, u.is_active
+       t.revoked_at, t.created_at, u.login, u.is_admin, u.is_active, u.is_read_only
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = $1
 `
@@ -31,6 +31,7 @@ type TokenGetByHashRow struct {
 	Login        string
 	IsAdmin      bool
 	IsActive     bool
+	IsReadOnly   bool
 }
 
 func (q *Queries) TokenGetByHash(ctx context.Context, tokenHash string) (TokenGetByHashRow, error) {
@@ -50,6 +51,7 @@ func (q *Queries) TokenGetByHash(ctx context.Context, tokenHash string) (TokenGe
 		&i.Login,
 		&i.IsAdmin,
 		&i.IsActive,
+		&i.IsReadOnly,
 	)
 	return i, err
 }

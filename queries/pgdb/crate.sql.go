@@ -25,7 +25,7 @@ func (q *Queries) CrateAddDownloads(ctx context.Context, arg CrateAddDownloadsPa
 }
 
 const crateGetByKey = `-- name: CrateGetByKey :one
-SELECT id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at FROM crates WHERE name_key = $1
+SELECT id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at, allow_version_removal FROM crates WHERE name_key = $1
 `
 
 func (q *Queries) CrateGetByKey(ctx context.Context, nameKey string) (Crate, error) {
@@ -42,6 +42,7 @@ func (q *Queries) CrateGetByKey(ctx context.Context, nameKey string) (Crate, err
 		&i.Downloads,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AllowVersionRemoval,
 	)
 	return i, err
 }
@@ -50,8 +51,8 @@ const crateInsert = `-- name: CrateInsert :one
 INSERT INTO crates (name, name_key, index_path, description, created_at, updated_at)
 VALUES ($1, $2, $3, $4,
         $5, $5)
-ON CONFLICT (name_key) DO NOTHING
-RETURNING id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at
+ON CONFLICT DO NOTHING
+RETURNING id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at, allow_version_removal
 `
 
 type CrateInsertParams struct {
@@ -62,6 +63,8 @@ type CrateInsertParams struct {
 	CreatedAt   time.Time
 }
 
+// No conflict target: a concurrent insert of the same crate can collide on
+// index_path (also unique, derived from the name) before name_key.
 func (q *Queries) CrateInsert(ctx context.Context, arg CrateInsertParams) (Crate, error) {
 	row := q.db.QueryRow(ctx, crateInsert,
 		arg.Name,
@@ -82,12 +85,13 @@ func (q *Queries) CrateInsert(ctx context.Context, arg CrateInsertParams) (Crate
 		&i.Downloads,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AllowVersionRemoval,
 	)
 	return i, err
 }
 
 const crateLockByKey = `-- name: CrateLockByKey :one
-SELECT id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at FROM crates WHERE name_key = $1 FOR UPDATE
+SELECT id, name, name_key, index_path, description, max_version, deprecated, downloads, created_at, updated_at, allow_version_removal FROM crates WHERE name_key = $1 FOR UPDATE
 `
 
 func (q *Queries) CrateLockByKey(ctx context.Context, nameKey string) (Crate, error) {
@@ -104,6 +108,7 @@ func (q *Queries) CrateLockByKey(ctx context.Context, nameKey string) (Crate, er
 		&i.Downloads,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AllowVersionRemoval,
 	)
 	return i, err
 }

@@ -21,7 +21,7 @@ func (q *Queries) UserCount(ctx context.Context) (int64, error) {
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, login, email, name, is_admin, is_active, password_hash, created_at FROM users WHERE id = $1
+SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, is_read_only, is_service FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, id int64) (User, error) {
@@ -36,12 +36,14 @@ func (q *Queries) UserGetByID(ctx context.Context, id int64) (User, error) {
 		&i.IsActive,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.IsReadOnly,
+		&i.IsService,
 	)
 	return i, err
 }
 
 const userGetByLogin = `-- name: UserGetByLogin :one
-SELECT id, login, email, name, is_admin, is_active, password_hash, created_at FROM users WHERE login = $1
+SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, is_read_only, is_service FROM users WHERE login = $1
 `
 
 func (q *Queries) UserGetByLogin(ctx context.Context, login string) (User, error) {
@@ -56,6 +58,8 @@ func (q *Queries) UserGetByLogin(ctx context.Context, login string) (User, error
 		&i.IsActive,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.IsReadOnly,
+		&i.IsService,
 	)
 	return i, err
 }
@@ -63,7 +67,7 @@ func (q *Queries) UserGetByLogin(ctx context.Context, login string) (User, error
 const userInsert = `-- name: UserInsert :one
 INSERT INTO users (login, email, name, is_admin)
 VALUES ($1, $2, $3, $4)
-RETURNING id, login, email, name, is_admin, is_active, password_hash, created_at
+RETURNING id, login, email, name, is_admin, is_active, password_hash, created_at, is_read_only, is_service
 `
 
 type UserInsertParams struct {
@@ -90,12 +94,14 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.IsActive,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.IsReadOnly,
+		&i.IsService,
 	)
 	return i, err
 }
 
 const userList = `-- name: UserList :many
-SELECT id, login, email, name, is_admin, is_active, password_hash, created_at FROM users ORDER BY login
+SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, is_read_only, is_service FROM users ORDER BY login
 `
 
 func (q *Queries) UserList(ctx context.Context) ([]User, error) {
@@ -116,6 +122,8 @@ func (q *Queries) UserList(ctx context.Context) ([]User, error) {
 			&i.IsActive,
 			&i.PasswordHash,
 			&i.CreatedAt,
+			&i.IsReadOnly,
+			&i.IsService,
 		); err != nil {
 			return nil, err
 		}

@@ -6,7 +6,7 @@ RETURNING *;
 
 -- name: TokenGetByHash :one
 SELECT t.id, t.user_id, t.name, t.token_prefix, t.scopes, t.crate_pattern, t.expires_at, t.last_used_at,
-       t.revoked_at, t.created_at, u.login, u.is_admin, u.is_active
+       t.revoked_at, t.created_at, u.login, u.is_admin, u.is_active, u.is_read_only
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = sqlc.arg(token_hash);
 

@@ -32,6 +32,15 @@ func (a queries) CrateAddDownloads(ctx context.Context, arg pgdb.CrateAddDownloa
 	return nil
 }
 
+func (a queries) CrateCountAll(ctx context.Context) (int64, error) {
+	row, err := a.q.CrateCountAll(ctx)
+	if err != nil {
+		var zero int64
+		return zero, translate("CrateCountAll", err)
+	}
+	return row, nil
+}
+
 func (a queries) CrateGetByKey(ctx context.Context, nameKey string) (pgdb.Crate, error) {
 	row, err := a.q.CrateGetByKey(ctx, nameKey)
 	if err != nil {
@@ -48,6 +57,18 @@ func (a queries) CrateInsert(ctx context.Context, arg pgdb.CrateInsertParams) (p
 		return zero, translate("CrateInsert", err)
 	}
 	return pgdb.Crate(row), nil
+}
+
+func (a queries) CrateListAll(ctx context.Context, arg pgdb.CrateListAllParams) ([]pgdb.CrateListAllRow, error) {
+	rows, err := a.q.CrateListAll(ctx, litedb.CrateListAllParams(arg))
+	if err != nil {
+		return nil, translate("CrateListAll", err)
+	}
+	out := make([]pgdb.CrateListAllRow, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.CrateListAllRow(r)
+	}
+	return out, nil
 }
 
 func (a queries) CrateLockByKey(ctx context.Context, nameKey string) (pgdb.Crate, error) {
@@ -78,6 +99,20 @@ func (a queries) CrateSearchCount(ctx context.Context, term string) (int64, erro
 		return zero, translate("CrateSearchCount", err)
 	}
 	return row, nil
+}
+
+func (a queries) CrateSetAllowVersionRemoval(ctx context.Context, arg pgdb.CrateSetAllowVersionRemovalParams) error {
+	if err := a.q.CrateSetAllowVersionRemoval(ctx, litedb.CrateSetAllowVersionRemovalParams(arg)); err != nil {
+		return translate("CrateSetAllowVersionRemoval", err)
+	}
+	return nil
+}
+
+func (a queries) CrateSetDeprecated(ctx context.Context, arg pgdb.CrateSetDeprecatedParams) error {
+	if err := a.q.CrateSetDeprecated(ctx, litedb.CrateSetDeprecatedParams(arg)); err != nil {
+		return translate("CrateSetDeprecated", err)
+	}
+	return nil
 }
 
 func (a queries) CrateUpdateSummary(ctx context.Context, arg pgdb.CrateUpdateSummaryParams) error {
@@ -158,6 +193,31 @@ func (a queries) IndexFileUpsert(ctx context.Context, arg pgdb.IndexFileUpsertPa
 	return nil
 }
 
+func (a queries) LoginStateDeleteExpired(ctx context.Context, arg pgdb.LoginStateDeleteExpiredParams) (int64, error) {
+	row, err := a.q.LoginStateDeleteExpired(ctx, litedb.LoginStateDeleteExpiredParams(arg))
+	if err != nil {
+		var zero int64
+		return zero, translate("LoginStateDeleteExpired", err)
+	}
+	return row, nil
+}
+
+func (a queries) LoginStateInsert(ctx context.Context, arg pgdb.LoginStateInsertParams) error {
+	if err := a.q.LoginStateInsert(ctx, litedb.LoginStateInsertParams(arg)); err != nil {
+		return translate("LoginStateInsert", err)
+	}
+	return nil
+}
+
+func (a queries) LoginStateTake(ctx context.Context, stateHash string) (pgdb.LoginState, error) {
+	row, err := a.q.LoginStateTake(ctx, stateHash)
+	if err != nil {
+		var zero pgdb.LoginState
+		return zero, translate("LoginStateTake", err)
+	}
+	return pgdb.LoginState(row), nil
+}
+
 func (a queries) OwnerAdd(ctx context.Context, arg pgdb.OwnerAddParams) error {
 	if err := a.q.OwnerAdd(ctx, litedb.OwnerAddParams(arg)); err != nil {
 		return translate("OwnerAdd", err)
@@ -193,6 +253,117 @@ func (a queries) OwnerRemove(ctx context.Context, arg pgdb.OwnerRemoveParams) (i
 		return zero, translate("OwnerRemove", err)
 	}
 	return row, nil
+}
+
+func (a queries) SessionDeleteExpired(ctx context.Context, arg pgdb.SessionDeleteExpiredParams) (int64, error) {
+	row, err := a.q.SessionDeleteExpired(ctx, litedb.SessionDeleteExpiredParams(arg))
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionDeleteExpired", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionGetByHash(ctx context.Context, tokenHash string) (pgdb.SessionGetByHashRow, error) {
+	row, err := a.q.SessionGetByHash(ctx, tokenHash)
+	if err != nil {
+		var zero pgdb.SessionGetByHashRow
+		return zero, translate("SessionGetByHash", err)
+	}
+	return pgdb.SessionGetByHashRow(row), nil
+}
+
+func (a queries) SessionInsert(ctx context.Context, arg pgdb.SessionInsertParams) (pgdb.Session, error) {
+	row, err := a.q.SessionInsert(ctx, litedb.SessionInsertParams(arg))
+	if err != nil {
+		var zero pgdb.Session
+		return zero, translate("SessionInsert", err)
+	}
+	return pgdb.Session(row), nil
+}
+
+func (a queries) SessionListByUser(ctx context.Context, arg pgdb.SessionListByUserParams) ([]pgdb.Session, error) {
+	rows, err := a.q.SessionListByUser(ctx, litedb.SessionListByUserParams(arg))
+	if err != nil {
+		return nil, translate("SessionListByUser", err)
+	}
+	out := make([]pgdb.Session, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.Session(r)
+	}
+	return out, nil
+}
+
+func (a queries) SessionRevoke(ctx context.Context, arg pgdb.SessionRevokeParams) (int64, error) {
+	row, err := a.q.SessionRevoke(ctx, litedb.SessionRevokeParams(arg))
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionRevoke", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionRevokeByUser(ctx context.Context, arg pgdb.SessionRevokeByUserParams) (int64, error) {
+	row, err := a.q.SessionRevokeByUser(ctx, litedb.SessionRevokeByUserParams(arg))
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionRevokeByUser", err)
+	}
+	return row, nil
+}
+
+func (a queries) StatsCrateDaily(ctx context.Context, arg pgdb.StatsCrateDailyParams) ([]pgdb.StatsCrateDailyRow, error) {
+	rows, err := a.q.StatsCrateDaily(ctx, litedb.StatsCrateDailyParams(arg))
+	if err != nil {
+		return nil, translate("StatsCrateDaily", err)
+	}
+	out := make([]pgdb.StatsCrateDailyRow, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.StatsCrateDailyRow(r)
+	}
+	return out, nil
+}
+
+func (a queries) StatsDownloadsPrune(ctx context.Context, before string) (int64, error) {
+	row, err := a.q.StatsDownloadsPrune(ctx, before)
+	if err != nil {
+		var zero int64
+		return zero, translate("StatsDownloadsPrune", err)
+	}
+	return row, nil
+}
+
+func (a queries) StatsRecentVersions(ctx context.Context, lim int64) ([]pgdb.StatsRecentVersionsRow, error) {
+	rows, err := a.q.StatsRecentVersions(ctx, lim)
+	if err != nil {
+		return nil, translate("StatsRecentVersions", err)
+	}
+	out := make([]pgdb.StatsRecentVersionsRow, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.StatsRecentVersionsRow(r)
+	}
+	return out, nil
+}
+
+func (a queries) StatsTopDownloaded(ctx context.Context, lim int64) ([]pgdb.StatsTopDownloadedRow, error) {
+	rows, err := a.q.StatsTopDownloaded(ctx, lim)
+	if err != nil {
+		return nil, translate("StatsTopDownloaded", err)
+	}
+	out := make([]pgdb.StatsTopDownloadedRow, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.StatsTopDownloadedRow(r)
+	}
+	return out, nil
+}
+
+func (a queries) StatsTotals(ctx context.Context) (pgdb.StatsTotalsRow, error) {
+	row, err := a.q.StatsTotals(ctx)
+	if err != nil {
+		var zero pgdb.StatsTotalsRow
+		return zero, translate("StatsTotals", err)
+	}
+	return pgdb.StatsTotalsRow(row), nil
 }
 
 func (a queries) TokenGetByHash(ctx context.Context, tokenHash string) (pgdb.TokenGetByHashRow, error) {
@@ -241,6 +412,22 @@ func (a queries) TokenTouch(ctx context.Context, arg pgdb.TokenTouchParams) erro
 	return nil
 }
 
+func (a queries) TombstoneInsert(ctx context.Context, arg pgdb.TombstoneInsertParams) error {
+	if err := a.q.TombstoneInsert(ctx, litedb.TombstoneInsertParams(arg)); err != nil {
+		return translate("TombstoneInsert", err)
+	}
+	return nil
+}
+
+func (a queries) TombstoneIs(ctx context.Context, arg pgdb.TombstoneIsParams) (int64, error) {
+	row, err := a.q.TombstoneIs(ctx, litedb.TombstoneIsParams(arg))
+	if err != nil {
+		var zero int64
+		return zero, translate("TombstoneIs", err)
+	}
+	return row, nil
+}
+
 func (a queries) UserCount(ctx context.Context) (int64, error) {
 	row, err := a.q.UserCount(ctx)
 	if err != nil {
@@ -248,6 +435,31 @@ func (a queries) UserCount(ctx context.Context) (int64, error) {
 		return zero, translate("UserCount", err)
 	}
 	return row, nil
+}
+
+func (a queries) UserCountWithEmail(ctx context.Context) (int64, error) {
+	row, err := a.q.UserCountWithEmail(ctx)
+	if err != nil {
+		var zero int64
+		return zero, translate("UserCountWithEmail", err)
+	}
+	return row, nil
+}
+
+func (a queries) UserCreationLock(ctx context.Context) error {
+	if err := a.q.UserCreationLock(ctx); err != nil {
+		return translate("UserCreationLock", err)
+	}
+	return nil
+}
+
+func (a queries) UserGetByEmail(ctx context.Context, email string) (pgdb.User, error) {
+	row, err := a.q.UserGetByEmail(ctx, email)
+	if err != nil {
+		var zero pgdb.User
+		return zero, translate("UserGetByEmail", err)
+	}
+	return pgdb.User(row), nil
 }
 
 func (a queries) UserGetByID(ctx context.Context, id int64) (pgdb.User, error) {
@@ -277,6 +489,15 @@ func (a queries) UserInsert(ctx context.Context, arg pgdb.UserInsertParams) (pgd
 	return pgdb.User(row), nil
 }
 
+func (a queries) UserInsertService(ctx context.Context, arg pgdb.UserInsertServiceParams) (pgdb.User, error) {
+	row, err := a.q.UserInsertService(ctx, litedb.UserInsertServiceParams(arg))
+	if err != nil {
+		var zero pgdb.User
+		return zero, translate("UserInsertService", err)
+	}
+	return pgdb.User(row), nil
+}
+
 func (a queries) UserList(ctx context.Context) ([]pgdb.User, error) {
 	rows, err := a.q.UserList(ctx)
 	if err != nil {
@@ -296,6 +517,27 @@ func (a queries) UserSetActive(ctx context.Context, arg pgdb.UserSetActiveParams
 	return nil
 }
 
+func (a queries) UserSetPassword(ctx context.Context, arg pgdb.UserSetPasswordParams) error {
+	if err := a.q.UserSetPassword(ctx, litedb.UserSetPasswordParams(arg)); err != nil {
+		return translate("UserSetPassword", err)
+	}
+	return nil
+}
+
+func (a queries) UserSetProfile(ctx context.Context, arg pgdb.UserSetProfileParams) error {
+	if err := a.q.UserSetProfile(ctx, litedb.UserSetProfileParams(arg)); err != nil {
+		return translate("UserSetProfile", err)
+	}
+	return nil
+}
+
+func (a queries) UserSetRoles(ctx context.Context, arg pgdb.UserSetRolesParams) error {
+	if err := a.q.UserSetRoles(ctx, litedb.UserSetRolesParams(arg)); err != nil {
+		return translate("UserSetRoles", err)
+	}
+	return nil
+}
+
 func (a queries) VersionAddDownloads(ctx context.Context, arg pgdb.VersionAddDownloadsParams) error {
 	if err := a.q.VersionAddDownloads(ctx, litedb.VersionAddDownloadsParams(arg)); err != nil {
 		return translate("VersionAddDownloads", err)
@@ -308,6 +550,15 @@ func (a queries) VersionChecksumInUse(ctx context.Context, checksum string) (int
 	if err != nil {
 		var zero int64
 		return zero, translate("VersionChecksumInUse", err)
+	}
+	return row, nil
+}
+
+func (a queries) VersionDelete(ctx context.Context, id int64) (int64, error) {
+	row, err := a.q.VersionDelete(ctx, id)
+	if err != nil {
+		var zero int64
+		return zero, translate("VersionDelete", err)
 	}
 	return row, nil
 }
@@ -356,6 +607,27 @@ func (a queries) VersionListByCrate(ctx context.Context, crateID int64) ([]pgdb.
 		out[i] = pgdb.VersionListByCrateRow(r)
 	}
 	return out, nil
+}
+
+func (a queries) VersionListForPage(ctx context.Context, crateID int64) ([]pgdb.VersionListForPageRow, error) {
+	rows, err := a.q.VersionListForPage(ctx, crateID)
+	if err != nil {
+		return nil, translate("VersionListForPage", err)
+	}
+	out := make([]pgdb.VersionListForPageRow, len(rows))
+	for i, r := range rows {
+		out[i] = pgdb.VersionListForPageRow(r)
+	}
+	return out, nil
+}
+
+func (a queries) VersionPageGet(ctx context.Context, arg pgdb.VersionPageGetParams) (pgdb.VersionPageGetRow, error) {
+	row, err := a.q.VersionPageGet(ctx, litedb.VersionPageGetParams(arg))
+	if err != nil {
+		var zero pgdb.VersionPageGetRow
+		return zero, translate("VersionPageGet", err)
+	}
+	return pgdb.VersionPageGetRow(row), nil
 }
 
 func (a queries) VersionSetYanked(ctx context.Context, arg pgdb.VersionSetYankedParams) error {

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -143,8 +146,37 @@ func (t tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertO
 	return nil
 }
 
+// txAttempts bounds how often Tx runs a transaction that PostgreSQL aborts
+// to break a deadlock or a serialization failure.
+const txAttempts = 4
+
+// Tx runs fn in a transaction. A transaction aborted with SQLSTATE 40P01
+// (deadlock detected) or 40001 (serialization failure) is rolled back and
+// run again from the start, up to txAttempts times: such aborts are normal
+// under concurrency (River's unique job inserts lock the existing job row,
+// ON CONFLICT … DO UPDATE, while its completer locks batches of job rows
+// in its own order), and nothing of the aborted attempt remains.
 func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
-		return fn(tx{queries: queries{q: pgdb.New(ptx)}, tx: ptx, client: s.client})
-	})
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
+			return fn(tx{queries: queries{q: pgdb.New(ptx)}, tx: ptx, client: s.client})
+		})
+		if err == nil || attempt >= txAttempts || !retryableTx(err) || ctx.Err() != nil {
+			return err
+		}
+		s.logger.WarnContext(ctx, "retrying transaction", slog.Int("attempt", attempt), slog.Any("error", err))
+		// A short random pause so the retried transactions do not meet again.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(5+rand.IntN(20*attempt)) * time.Millisecond):
+		}
+	}
+}
+
+// retryableTx reports a transaction PostgreSQL aborted for a deadlock or a
+// serialization failure, which can simply be run again.
+func retryableTx(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }

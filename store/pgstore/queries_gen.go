@@ -31,6 +31,15 @@ func (a queries) CrateAddDownloads(ctx context.Context, arg pgdb.CrateAddDownloa
 	return nil
 }
 
+func (a queries) CrateCountAll(ctx context.Context) (int64, error) {
+	row, err := a.q.CrateCountAll(ctx)
+	if err != nil {
+		var zero int64
+		return zero, translate("CrateCountAll", err)
+	}
+	return row, nil
+}
+
 func (a queries) CrateGetByKey(ctx context.Context, nameKey string) (pgdb.Crate, error) {
 	row, err := a.q.CrateGetByKey(ctx, nameKey)
 	if err != nil {
@@ -47,6 +56,14 @@ func (a queries) CrateInsert(ctx context.Context, arg pgdb.CrateInsertParams) (p
 		return zero, translate("CrateInsert", err)
 	}
 	return row, nil
+}
+
+func (a queries) CrateListAll(ctx context.Context, arg pgdb.CrateListAllParams) ([]pgdb.CrateListAllRow, error) {
+	rows, err := a.q.CrateListAll(ctx, arg)
+	if err != nil {
+		return nil, translate("CrateListAll", err)
+	}
+	return rows, nil
 }
 
 func (a queries) CrateLockByKey(ctx context.Context, nameKey string) (pgdb.Crate, error) {
@@ -73,6 +90,20 @@ func (a queries) CrateSearchCount(ctx context.Context, term string) (int64, erro
 		return zero, translate("CrateSearchCount", err)
 	}
 	return row, nil
+}
+
+func (a queries) CrateSetAllowVersionRemoval(ctx context.Context, arg pgdb.CrateSetAllowVersionRemovalParams) error {
+	if err := a.q.CrateSetAllowVersionRemoval(ctx, arg); err != nil {
+		return translate("CrateSetAllowVersionRemoval", err)
+	}
+	return nil
+}
+
+func (a queries) CrateSetDeprecated(ctx context.Context, arg pgdb.CrateSetDeprecatedParams) error {
+	if err := a.q.CrateSetDeprecated(ctx, arg); err != nil {
+		return translate("CrateSetDeprecated", err)
+	}
+	return nil
 }
 
 func (a queries) CrateUpdateSummary(ctx context.Context, arg pgdb.CrateUpdateSummaryParams) error {
@@ -149,6 +180,31 @@ func (a queries) IndexFileUpsert(ctx context.Context, arg pgdb.IndexFileUpsertPa
 	return nil
 }
 
+func (a queries) LoginStateDeleteExpired(ctx context.Context, arg pgdb.LoginStateDeleteExpiredParams) (int64, error) {
+	row, err := a.q.LoginStateDeleteExpired(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("LoginStateDeleteExpired", err)
+	}
+	return row, nil
+}
+
+func (a queries) LoginStateInsert(ctx context.Context, arg pgdb.LoginStateInsertParams) error {
+	if err := a.q.LoginStateInsert(ctx, arg); err != nil {
+		return translate("LoginStateInsert", err)
+	}
+	return nil
+}
+
+func (a queries) LoginStateTake(ctx context.Context, stateHash string) (pgdb.LoginState, error) {
+	row, err := a.q.LoginStateTake(ctx, stateHash)
+	if err != nil {
+		var zero pgdb.LoginState
+		return zero, translate("LoginStateTake", err)
+	}
+	return row, nil
+}
+
 func (a queries) OwnerAdd(ctx context.Context, arg pgdb.OwnerAddParams) error {
 	if err := a.q.OwnerAdd(ctx, arg); err != nil {
 		return translate("OwnerAdd", err)
@@ -178,6 +234,101 @@ func (a queries) OwnerRemove(ctx context.Context, arg pgdb.OwnerRemoveParams) (i
 	if err != nil {
 		var zero int64
 		return zero, translate("OwnerRemove", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionDeleteExpired(ctx context.Context, arg pgdb.SessionDeleteExpiredParams) (int64, error) {
+	row, err := a.q.SessionDeleteExpired(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionDeleteExpired", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionGetByHash(ctx context.Context, tokenHash string) (pgdb.SessionGetByHashRow, error) {
+	row, err := a.q.SessionGetByHash(ctx, tokenHash)
+	if err != nil {
+		var zero pgdb.SessionGetByHashRow
+		return zero, translate("SessionGetByHash", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionInsert(ctx context.Context, arg pgdb.SessionInsertParams) (pgdb.Session, error) {
+	row, err := a.q.SessionInsert(ctx, arg)
+	if err != nil {
+		var zero pgdb.Session
+		return zero, translate("SessionInsert", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionListByUser(ctx context.Context, arg pgdb.SessionListByUserParams) ([]pgdb.Session, error) {
+	rows, err := a.q.SessionListByUser(ctx, arg)
+	if err != nil {
+		return nil, translate("SessionListByUser", err)
+	}
+	return rows, nil
+}
+
+func (a queries) SessionRevoke(ctx context.Context, arg pgdb.SessionRevokeParams) (int64, error) {
+	row, err := a.q.SessionRevoke(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionRevoke", err)
+	}
+	return row, nil
+}
+
+func (a queries) SessionRevokeByUser(ctx context.Context, arg pgdb.SessionRevokeByUserParams) (int64, error) {
+	row, err := a.q.SessionRevokeByUser(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("SessionRevokeByUser", err)
+	}
+	return row, nil
+}
+
+func (a queries) StatsCrateDaily(ctx context.Context, arg pgdb.StatsCrateDailyParams) ([]pgdb.StatsCrateDailyRow, error) {
+	rows, err := a.q.StatsCrateDaily(ctx, arg)
+	if err != nil {
+		return nil, translate("StatsCrateDaily", err)
+	}
+	return rows, nil
+}
+
+func (a queries) StatsDownloadsPrune(ctx context.Context, before string) (int64, error) {
+	row, err := a.q.StatsDownloadsPrune(ctx, before)
+	if err != nil {
+		var zero int64
+		return zero, translate("StatsDownloadsPrune", err)
+	}
+	return row, nil
+}
+
+func (a queries) StatsRecentVersions(ctx context.Context, lim int64) ([]pgdb.StatsRecentVersionsRow, error) {
+	rows, err := a.q.StatsRecentVersions(ctx, lim)
+	if err != nil {
+		return nil, translate("StatsRecentVersions", err)
+	}
+	return rows, nil
+}
+
+func (a queries) StatsTopDownloaded(ctx context.Context, lim int64) ([]pgdb.StatsTopDownloadedRow, error) {
+	rows, err := a.q.StatsTopDownloaded(ctx, lim)
+	if err != nil {
+		return nil, translate("StatsTopDownloaded", err)
+	}
+	return rows, nil
+}
+
+func (a queries) StatsTotals(ctx context.Context) (pgdb.StatsTotalsRow, error) {
+	row, err := a.q.StatsTotals(ctx)
+	if err != nil {
+		var zero pgdb.StatsTotalsRow
+		return zero, translate("StatsTotals", err)
 	}
 	return row, nil
 }
@@ -224,11 +375,52 @@ func (a queries) TokenTouch(ctx context.Context, arg pgdb.TokenTouchParams) erro
 	return nil
 }
 
+func (a queries) TombstoneInsert(ctx context.Context, arg pgdb.TombstoneInsertParams) error {
+	if err := a.q.TombstoneInsert(ctx, arg); err != nil {
+		return translate("TombstoneInsert", err)
+	}
+	return nil
+}
+
+func (a queries) TombstoneIs(ctx context.Context, arg pgdb.TombstoneIsParams) (int64, error) {
+	row, err := a.q.TombstoneIs(ctx, arg)
+	if err != nil {
+		var zero int64
+		return zero, translate("TombstoneIs", err)
+	}
+	return row, nil
+}
+
 func (a queries) UserCount(ctx context.Context) (int64, error) {
 	row, err := a.q.UserCount(ctx)
 	if err != nil {
 		var zero int64
 		return zero, translate("UserCount", err)
+	}
+	return row, nil
+}
+
+func (a queries) UserCountWithEmail(ctx context.Context) (int64, error) {
+	row, err := a.q.UserCountWithEmail(ctx)
+	if err != nil {
+		var zero int64
+		return zero, translate("UserCountWithEmail", err)
+	}
+	return row, nil
+}
+
+func (a queries) UserCreationLock(ctx context.Context) error {
+	if err := a.q.UserCreationLock(ctx); err != nil {
+		return translate("UserCreationLock", err)
+	}
+	return nil
+}
+
+func (a queries) UserGetByEmail(ctx context.Context, email string) (pgdb.User, error) {
+	row, err := a.q.UserGetByEmail(ctx, email)
+	if err != nil {
+		var zero pgdb.User
+		return zero, translate("UserGetByEmail", err)
 	}
 	return row, nil
 }
@@ -260,6 +452,15 @@ func (a queries) UserInsert(ctx context.Context, arg pgdb.UserInsertParams) (pgd
 	return row, nil
 }
 
+func (a queries) UserInsertService(ctx context.Context, arg pgdb.UserInsertServiceParams) (pgdb.User, error) {
+	row, err := a.q.UserInsertService(ctx, arg)
+	if err != nil {
+		var zero pgdb.User
+		return zero, translate("UserInsertService", err)
+	}
+	return row, nil
+}
+
 func (a queries) UserList(ctx context.Context) ([]pgdb.User, error) {
 	rows, err := a.q.UserList(ctx)
 	if err != nil {
@@ -271,6 +472,27 @@ func (a queries) UserList(ctx context.Context) ([]pgdb.User, error) {
 func (a queries) UserSetActive(ctx context.Context, arg pgdb.UserSetActiveParams) error {
 	if err := a.q.UserSetActive(ctx, arg); err != nil {
 		return translate("UserSetActive", err)
+	}
+	return nil
+}
+
+func (a queries) UserSetPassword(ctx context.Context, arg pgdb.UserSetPasswordParams) error {
+	if err := a.q.UserSetPassword(ctx, arg); err != nil {
+		return translate("UserSetPassword", err)
+	}
+	return nil
+}
+
+func (a queries) UserSetProfile(ctx context.Context, arg pgdb.UserSetProfileParams) error {
+	if err := a.q.UserSetProfile(ctx, arg); err != nil {
+		return translate("UserSetProfile", err)
+	}
+	return nil
+}
+
+func (a queries) UserSetRoles(ctx context.Context, arg pgdb.UserSetRolesParams) error {
+	if err := a.q.UserSetRoles(ctx, arg); err != nil {
+		return translate("UserSetRoles", err)
 	}
 	return nil
 }
@@ -287,6 +509,15 @@ func (a queries) VersionChecksumInUse(ctx context.Context, checksum string) (int
 	if err != nil {
 		var zero int64
 		return zero, translate("VersionChecksumInUse", err)
+	}
+	return row, nil
+}
+
+func (a queries) VersionDelete(ctx context.Context, id int64) (int64, error) {
+	row, err := a.q.VersionDelete(ctx, id)
+	if err != nil {
+		var zero int64
+		return zero, translate("VersionDelete", err)
 	}
 	return row, nil
 }
@@ -331,6 +562,23 @@ func (a queries) VersionListByCrate(ctx context.Context, crateID int64) ([]pgdb.
 		return nil, translate("VersionListByCrate", err)
 	}
 	return rows, nil
+}
+
+func (a queries) VersionListForPage(ctx context.Context, crateID int64) ([]pgdb.VersionListForPageRow, error) {
+	rows, err := a.q.VersionListForPage(ctx, crateID)
+	if err != nil {
+		return nil, translate("VersionListForPage", err)
+	}
+	return rows, nil
+}
+
+func (a queries) VersionPageGet(ctx context.Context, arg pgdb.VersionPageGetParams) (pgdb.VersionPageGetRow, error) {
+	row, err := a.q.VersionPageGet(ctx, arg)
+	if err != nil {
+		var zero pgdb.VersionPageGetRow
+		return zero, translate("VersionPageGet", err)
+	}
+	return row, nil
 }
 
 func (a queries) VersionSetYanked(ctx context.Context, arg pgdb.VersionSetYankedParams) error {

@@ -26,25 +26,40 @@ func withRegistry(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 }
 
 func userCmd(ctx context.Context, cfg *config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) > 0 && (args[0] == "set-password" || args[0] == "deactivate" || args[0] == "activate") {
+		return userIdentityCmd(ctx, cfg, logger, args, stdout)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: wharf user create LOGIN [--admin] [--email E] [--name N]"}
+		return usageError{"usage: wharf user create LOGIN [--admin] [--email E] [--name N] [--password-stdin]"}
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	admin := fs.Bool("admin", false, "give the admin role")
 	email := fs.String("email", "", "e-mail address")
 	name := fs.String("name", "", "full name")
+	passwordStdin := fs.Bool("password-stdin", false, "read a local login password from standard input")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: wharf user create LOGIN [--admin] [--email E] [--name N]"}
+		return usageError{"usage: wharf user create LOGIN [--admin] [--email E] [--name N] [--password-stdin]"}
+	}
+	password := ""
+	if *passwordStdin {
+		if password, err = readNewPassword(); err != nil {
+			return err
+		}
 	}
 	return withRegistry(ctx, cfg, logger, func(reg *registry.Service) error {
 		u, err := reg.CreateUser(ctx, pos[0], *email, *name, *admin)
 		if err != nil {
 			return err
+		}
+		if password != "" {
+			if err := reg.SetPassword(ctx, u.Login, password); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "created user %s (id %d, admin %t)\n", u.Login, u.ID, u.IsAdmin)
 		return nil

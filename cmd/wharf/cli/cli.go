@@ -28,12 +28,18 @@ const usage = `wharf — a private Cargo registry
 Usage:
   wharf serve                      run the registry (HTTP + background jobs)
   wharf migrate                    apply database migrations and exit
-  wharf user create LOGIN [--admin] [--email E] [--name N]
+  wharf user create LOGIN [--admin] [--email E] [--name N] [--password-stdin]
+  wharf user set-password LOGIN --password-stdin
+                                   set a local login password (REGISTRY_LOCAL_LOGIN)
+  wharf user deactivate|activate LOGIN
+                                   deactivation ends sessions and refuses tokens at once
   wharf token create --user LOGIN [--name N] [--read-only]
                                    print a new token's secret (only line on stdout)
   wharf token list --user LOGIN
   wharf token revoke --user LOGIN ID
   wharf index rebuild              recreate the local git index from the database
+  wharf bench [--versions 1000,100000] [--duration 10s] [--nginx auto|off] [--out FILE]
+                                   load benchmark on fresh seeded registries (see README.md)
   wharf help
 
 Configuration comes from REGISTRY_* environment variables (see README.md).
@@ -66,6 +72,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = indexCmd(ctx, cfg, logger, args[1:], stdout)
 	case "token":
 		err = tokenCmd(ctx, cfg, logger, args[1:], stdout)
+	case "bench":
+		err = benchCmd(ctx, cfg, logger, args[1:], getenv, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -92,6 +92,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	if cfg.IndexGit {
 		apiCfg.Git = reg.GitHTTPHandler("/index.git")
 	}
+	mws, mounts, err := identityMounts(cfg, reg, logger)
+	if err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	ui, err := webMount(cfg, reg, st, logger)
+	if err != nil {
+		return fmt.Errorf("web UI: %w", err)
+	}
+	apiCfg.Middlewares = append(apiCfg.Middlewares, mws...)
+	apiCfg.Mounts = append(apiCfg.Mounts, append(mounts, ui)...)
 	handler := api.NewRouter(apiCfg)
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
@@ -100,6 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	logger.Info("wharf listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "engine", st.Engine(),
 		"storage", cfg.Storage)
+	go reg.RunMirrorLoop(ctx, 30*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
