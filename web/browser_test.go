@@ -294,9 +294,9 @@ func TestBrowser(t *testing.T) {
 		if os.Getenv("WHARF_UPDATE_SCREENSHOTS") != "1" {
 			t.Skip("set WHARF_UPDATE_SCREENSHOTS=1 to write docs/screenshots")
 		}
-		dir := "/tmp/ui/shots"
+		dir := filepath.Join("..", "docs", "screenshots")
 		require.NoError(t, os.MkdirAll(dir, 0o755))
-		for name, path := range map[string]string{"account": "/account", "users": "/admin/users", "admin": "/admin", "tokens": "/admin/tokens", "jobs": "/admin/jobs/", "search": "/search?q=acme", "crates": "/admin/crates"} {
+		for name, path := range map[string]string{"home": "/", "crate": "/crates/acme-widgets", "admin": "/admin/crates/acme-widgets"} {
 			ctx := b.tab(t, browser, "admin")
 			require.NoError(t, chromedp.Do(ctx,
 				chromedp.EmulateViewport(1280, 900),

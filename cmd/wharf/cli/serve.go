@@ -71,7 +71,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 			cargoSnippet(cfg), secret, cfg.RegistryName)
 	}
 
-	if err := st.InitJobs(jobs.Config(reg)); err != nil {
+	if err := st.InitJobs(jobs.WithDownloadRetention(jobs.Config(reg), reg, 0)); err != nil {
 		return err
 	}
 	if err := setupIndex(ctx, cfg, logger, reg, st); err != nil {
