@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,57 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wharfhq/wharf/auth"
+	"github.com/wharfhq/wharf/internal/browsertest"
 )
 
-// Browser tests drive Debian's chromium through chromedp. They fail (never
-// skip) when chromium is missing, except with -short.
+// Browser tests drive Debian's chromium through chromedp (internal/browsertest).
 
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WHARF_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if testing.Short() {
-		t.Skip("chromium is not installed (skipped with -short)")
-	}
-	t.Fatal("chromium is not installed: run `apt-get install -y chromium` (or set WHARF_CHROMIUM)")
-	return ""
-}
-
-// newBrowser starts a headless chromium with a fresh profile, a 1280 px
-// wide window and nothing running in the background.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")), "start chromium")
-	return ctx
-}
+func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
 // tab opens a new tab in the browser of ctx, signed in with cookie.
 func (b *testBundle) tab(t *testing.T, browser context.Context, login string) context.Context {

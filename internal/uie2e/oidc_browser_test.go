@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wharfhq/wharf/config"
+	"github.com/wharfhq/wharf/internal/browsertest"
 	"github.com/wharfhq/wharf/internal/oidctest"
 	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/internal/testserver"
@@ -59,9 +60,8 @@ const (
 // session and their cargo token at once.
 func TestOIDCBrowserAcceptance(t *testing.T) {
 	t.Parallel()
-	chromium := chromiumPath(t)
 	requireCargo(t)
-	browser := newBrowser(t, chromium)
+	browser := browsertest.New(t)
 	op := oidctest.Zitadel(t)
 
 	for _, engine := range testdb.Engines {
@@ -249,25 +249,6 @@ func (w tlog) Write(p []byte) (int, error) {
 
 // --- browser -------------------------------------------------------------
 
-// chromiumPath finds Debian's chromium (as web/browser_test.go does): the
-// test fails, never skips, without it, except with -short.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WHARF_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if testing.Short() {
-		t.Skip("chromium is not installed (skipped with -short)")
-	}
-	t.Fatal("chromium is not installed: run `apt-get install -y chromium` (or set WHARF_CHROMIUM)")
-	return ""
-}
-
 func requireCargo(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("cargo"); err != nil {
@@ -276,38 +257,6 @@ func requireCargo(t *testing.T) {
 		}
 		t.Fatal("cargo is not installed: install a Rust toolchain (rustup) so that `cargo` is on PATH")
 	}
-}
-
-// newBrowser starts a headless chromium with the launch options of
-// web/browser_test.go: a fresh profile, nothing running in the background.
-func newBrowser(t *testing.T, path string) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	// The first action starts the browser, which lives as long as the
-	// context of that action: ctx, not a shorter one.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")), "start chromium")
-	return ctx
 }
 
 // newTab opens a tab in a new browser context: its own cookies, like
