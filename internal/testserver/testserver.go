@@ -7,17 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/auth"
 	"github.com/wharfhq/wharf/crate"
 	"github.com/wharfhq/wharf/index"
-	"github.com/wharfhq/wharf/internal/testdb"
-	"github.com/wharfhq/wharf/jobs"
 	"github.com/wharfhq/wharf/registry"
 	"github.com/wharfhq/wharf/storage"
 	"github.com/wharfhq/wharf/storage/memory"
@@ -59,50 +54,7 @@ func Start(tb testing.TB, engine string, o *Opts) *Server {
 	if o == nil {
 		o = &Opts{}
 	}
-	if o.BodyLimit == 0 {
-		o.BodyLimit = 10 << 20
-	}
-	ctx := context.Background()
-	st := testdb.Open(tb, engine)
-	blobs := memory.New()
-	var regBlobs storage.Store = blobs
-	if o.WrapBlobs != nil {
-		regBlobs = o.WrapBlobs(blobs)
-	}
-	reg, err := registry.New(registry.Config{Store: st, Blobs: regBlobs, Logger: o.Logger, DownloadFlushInterval: time.Hour})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = reg.Close(context.Background()) })
-	if err := st.InitJobs(jobs.Config(reg)); err != nil {
-		tb.Fatal(err)
-	}
-	if o.Jobs {
-		if err := st.Jobs().Start(ctx); err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { _ = st.Jobs().Stop(context.Background()) })
-	}
-	token, err := reg.Bootstrap(ctx, "admin")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	publicURL := "http://" + srv.Listener.Addr().String()
-	cfg := api.Config{
-		Registry: reg, Logger: o.Logger, PublicURL: publicURL, PublicRead: o.PublicRead,
-		BodyLimit: o.BodyLimit, RegistryName: "local", Ready: st.Ping,
-	}
-	if o.Git {
-		cfg.Git = startGit(tb, reg, publicURL, o)
-	}
-	srv.Config.Handler = api.NewRouter(cfg)
-	srv.Start()
-	tb.Cleanup(srv.Close)
-	return &Server{
-		URL: srv.URL, AdminToken: token, Registry: reg, Store: st, Blobs: blobs, Client: srv.Client(),
-		Handler: srv.Config.Handler,
-	}
+	return StartMounted(tb, engine, &MountOpts{Opts: *o})
 }
 
 // startGit opens a git index repository in a temporary directory, logs
