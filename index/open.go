@@ -15,10 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// staleLockAge is how old a leftover branch lock file must be before Open
-// removes it (a writer that crashed between creating and renaming it).
-const staleLockAge = time.Minute
-
 // open opens, repairs or creates the repository. Called with no lock held,
 // before r is shared.
 func (r *Repo) open() error {
@@ -176,11 +172,15 @@ func (r *Repo) writeRootCommit() error {
 	return nil
 }
 
-// removeStaleLock removes a branch lock file left by a crashed writer.
+// removeStaleLock removes a branch lock file left by a writer that crashed
+// between creating and renaming it. Its age does not matter: each replica's
+// repository is written only by that replica's process, which has not
+// written yet, so any lock found now is left over — also right after the
+// crash, when a supervisor restarts the replica at once (keeping a fresh lock
+// would fail every later Apply with ErrRefChanged).
 func (r *Repo) removeStaleLock() {
 	lock := r.refPath(r.branch) + ".lock"
-	info, err := os.Stat(lock)
-	if err != nil || time.Since(info.ModTime()) < staleLockAge {
+	if _, err := os.Lstat(lock); err != nil {
 		return
 	}
 	if err := os.Remove(lock); err != nil {

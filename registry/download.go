@@ -1,10 +1,14 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,15 +106,31 @@ func (d *downloadCounter) flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	// Lock rows in one global order — crates by id, each crate before its
+	// versions, as publish and yank do — so that flushes on several replicas
+	// and concurrent yanks cannot deadlock (PostgreSQL).
+	keys := slices.SortedFunc(maps.Keys(batch), func(a, b dlKey) int {
+		return cmp.Or(cmp.Compare(a.crate, b.crate), cmp.Compare(a.version, b.version), strings.Compare(a.day, b.day))
+	})
 	err := d.svc.store.Tx(ctx, func(tx store.Tx) error {
-		for k, n := range batch {
-			if err := tx.VersionDownloadsAdd(ctx, store.VersionDownloadsAddParams{VersionID: k.version, Day: k.day, N: n}); err != nil {
-				return err
+		for i, k := range keys {
+			if i == 0 || keys[i-1].crate != k.crate {
+				var total int64
+				for _, k2 := range keys[i:] {
+					if k2.crate != k.crate {
+						break
+					}
+					total += batch[k2]
+				}
+				if err := tx.CrateAddDownloads(ctx, store.CrateAddDownloadsParams{ID: k.crate, N: total}); err != nil {
+					return err
+				}
 			}
+			n := batch[k]
 			if err := tx.VersionAddDownloads(ctx, store.VersionAddDownloadsParams{ID: k.version, N: n}); err != nil {
 				return err
 			}
-			if err := tx.CrateAddDownloads(ctx, store.CrateAddDownloadsParams{ID: k.crate, N: n}); err != nil {
+			if err := tx.VersionDownloadsAdd(ctx, store.VersionDownloadsAddParams{VersionID: k.version, Day: k.day, N: n}); err != nil {
 				return err
 			}
 		}

@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wharfhq/wharf/index"
+	"github.com/wharfhq/wharf/jobs"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -36,6 +40,9 @@ type gitIndex struct {
 	// applied counts changes since the last repack; every repackEvery the
 	// loose objects and delta-less packs are repacked.
 	applied int
+	// pushed is the head of the last SyncIndexRepo run on this replica that
+	// caught up with the log (and pushed it, when there is a remote).
+	pushed atomic.Int64
 }
 
 const repackEvery = 1000
@@ -69,10 +76,40 @@ func (s *Service) SyncIndexRepo(ctx context.Context) error {
 			return fmt.Errorf("read index change log: %w", err)
 		}
 		if latest == head {
+			s.git.pushed.Store(head)
 			return nil
 		}
 	}
 	return nil
+}
+
+// RecheckIndexSync is called once River has marked an index_sync job run by
+// this replica completed. Until then River counted that job as a duplicate
+// (unique jobs include running ones), so a change committed after the job's
+// last look at the log enqueued nothing: when the log is ahead of what the
+// job pushed, enqueue another job rather than wait for RunMirrorLoop. Taking
+// the change-log lock orders this check after the commit of every such
+// change. Without a remote there is nothing to push: the local repository
+// is synced before each fetch anyway.
+func (s *Service) RecheckIndexSync(ctx context.Context) error {
+	if s.git == nil || s.git.remote == nil {
+		return nil
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.IndexChangeLock(ctx); err != nil {
+			return fmt.Errorf("lock index change log: %w", err)
+		}
+		maxSeq, err := tx.IndexChangeMaxSeq(ctx)
+		if err != nil {
+			return fmt.Errorf("read index change log: %w", err)
+		}
+		if maxSeq <= s.git.pushed.Load() {
+			return nil
+		}
+		s.logger.DebugContext(ctx, "git index changed while index_sync ran; scheduling another",
+			"log", maxSeq, "pushed", s.git.pushed.Load())
+		return tx.Enqueue(ctx, jobs.IndexSyncArgs{}, nil)
+	})
 }
 
 // SyncIndexRepoLocal brings the local git index up to date without pushing
@@ -84,17 +121,30 @@ func (s *Service) SyncIndexRepoLocal(ctx context.Context) (int64, error) {
 	return s.git.sync(ctx)
 }
 
+// oldIndexGrace is how long RebuildGitIndex keeps a replaced repository:
+// git upload-pack processes that started before the swap read from it.
+const oldIndexGrace = 5 * time.Minute
+
+// oldIndexTime names replaced repositories "<Dir>.old-<UTC time>".
+const oldIndexTime = "20060102T150405.000000000Z"
+
 // RebuildGitIndex recreates the git index repository at cfg.Dir from the
 // change log (`wharf index rebuild`): it replays the log into a sibling
-// directory and swaps it in with two renames, so a running server keeps
-// serving. Commits are deterministic: the rebuilt history has the same
-// hashes as before. It returns the head sequence number.
+// directory and swaps it in, so a running server keeps serving. Commits are
+// deterministic: the rebuilt history has the same hashes as before. It
+// returns the head sequence number.
+//
+// The swap is atomic where the OS allows it (Linux: renameat2
+// RENAME_EXCHANGE), so fetches never find the directory missing, and the
+// replaced copy is kept as "<Dir>.old-<time>" for oldIndexGrace, so that
+// fetches still reading from it complete; a later rebuild removes it.
 func (s *Service) RebuildGitIndex(ctx context.Context, cfg index.Config) (int64, error) {
 	final := cfg.Dir
 	cfg.Dir = final + ".rebuild"
 	if err := os.RemoveAll(cfg.Dir); err != nil {
 		return 0, fmt.Errorf("clear %s: %w", cfg.Dir, err)
 	}
+	s.removeOldGitIndexes(ctx, final)
 	repo, err := index.Open(cfg)
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", cfg.Dir, err)
@@ -107,18 +157,57 @@ func (s *Service) RebuildGitIndex(ctx context.Context, cfg index.Config) (int64,
 	if err := repo.Repack(ctx); err != nil {
 		s.logger.WarnContext(ctx, "repack rebuilt git index", "error", err)
 	}
-	old := final + ".old"
-	_ = os.RemoveAll(old)
-	if err := os.Rename(final, old); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("move %s aside: %w", final, err)
-	}
-	if err := os.Rename(cfg.Dir, final); err != nil {
-		return 0, fmt.Errorf("move rebuilt index into place: %w", err)
-	}
-	if err := os.RemoveAll(old); err != nil {
-		s.logger.WarnContext(ctx, "remove old git index", "dir", old, "error", err)
+	old := final + ".old-" + s.now().UTC().Format(oldIndexTime)
+	err = exchangeDirs(cfg.Dir, final)
+	switch {
+	case err == nil:
+		// The replaced copy is now at cfg.Dir.
+		if err := os.Rename(cfg.Dir, old); err != nil {
+			return 0, fmt.Errorf("move the replaced git index aside: %w", err)
+		}
+	case errors.Is(err, errNoExchange):
+		if err := os.Rename(final, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, fmt.Errorf("move %s aside: %w", final, err)
+		}
+		if err := os.Rename(cfg.Dir, final); err != nil {
+			return 0, fmt.Errorf("move rebuilt index into place: %w", err)
+		}
+	default:
+		return 0, fmt.Errorf("swap rebuilt index into place: %w", err)
 	}
 	return head, nil
+}
+
+// errNoExchange means that two directories cannot be swapped atomically:
+// the caller renames them one after the other.
+var errNoExchange = errors.New("atomic directory exchange not available")
+
+// removeOldGitIndexes removes the copies that earlier rebuilds replaced
+// more than oldIndexGrace ago (and "<final>.old" from earlier versions).
+func (s *Service) removeOldGitIndexes(ctx context.Context, final string) {
+	entries, err := os.ReadDir(filepath.Dir(final))
+	if err != nil {
+		return
+	}
+	prefix := filepath.Base(final) + ".old"
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		if stamp, ok := strings.CutPrefix(rest, "-"); ok {
+			t, err := time.Parse(oldIndexTime, stamp)
+			if err != nil || s.now().Sub(t) < oldIndexGrace {
+				continue
+			}
+		} else if rest != "" {
+			continue
+		}
+		dir := filepath.Join(filepath.Dir(final), e.Name())
+		if err := os.RemoveAll(dir); err != nil {
+			s.logger.WarnContext(ctx, "remove replaced git index", "dir", dir, "error", err)
+		}
+	}
 }
 
 // GitHTTPHandler serves the git index over smart HTTP, syncing the local

@@ -88,16 +88,16 @@ func TestGitIndexRepair(t *testing.T) {
 			failures []string
 			ops      atomic.Int64
 		)
-		for w := 0; w < 2; w++ {
+		for w := 0; w < 4; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 500 && !stop.Load(); i++ {
 					var res GitResult
-					if w == 0 {
+					if w%2 == 0 {
 						res = g.Run(fetchClone, "fetch", "--quiet", "origin")
 					} else {
-						dir := filepath.Join(parent, fmt.Sprintf("clone-%d", i))
+						dir := filepath.Join(parent, fmt.Sprintf("clone-%d-%d", w, i))
 						res = g.Run("", "clone", "--quiet", "--bare", url, dir)
 						if res.Err == nil && strings.TrimSpace(g.Run("", "--git-dir="+dir, "rev-parse", "main").Stdout) != head {
 							res.Err = fmt.Errorf("clone has another head")
@@ -113,22 +113,25 @@ func TestGitIndexRepair(t *testing.T) {
 				}
 			}()
 		}
-		// Let the loop get going, then rebuild a few times under it.
+		// Let the loop get going, then rebuild several times under it.
 		waitFor(t, 30*time.Second, 10*time.Millisecond, "fetch loop started", func() (bool, string) {
 			return ops.Load() >= 2, ""
 		})
-		for i := 0; i < 3; i++ {
+		const rebuilds = 10
+		for i := 0; i < rebuilds; i++ {
 			out := srv.CLI(t, "index", "rebuild")
 			require.Contains(t, out, "up to change 6", "rebuild output")
 		}
 		stop.Store(true)
 		wg.Wait()
-		t.Logf("%d clones/fetches ran during 3 rebuilds", ops.Load())
+		t.Logf("%d clones/fetches ran during %d rebuilds", ops.Load(), rebuilds)
 		require.Empty(t, failures, "clone/fetch failed while `wharf index rebuild` ran")
 		require.Equal(t, head, g.LsRemoteMain(t, url), "rebuild keeps the history")
 		require.Equal(t, head, g.OK(t, fetchClone, "rev-parse", "origin/main"))
 		require.NoDirExists(t, repo+".rebuild")
-		require.NoDirExists(t, repo+".old")
+		replaced, err := filepath.Glob(repo + ".old-*")
+		require.NoError(t, err)
+		require.Len(t, replaced, rebuilds, "replaced copies are kept for a grace period")
 
 		// The server keeps working on the rebuilt repository.
 		mustPublish(t, srv, tok, "repaired", "0.5.0")

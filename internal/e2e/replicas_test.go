@@ -318,6 +318,75 @@ func TestReplicas(t *testing.T) {
 			"one commit per publish")
 	})
 
+	t.Run("download_counts", func(t *testing.T) {
+		// Both replicas count downloads in memory and add them to the shared
+		// rows when they flush — also on SIGTERM, so stopping both at once
+		// makes their flushes overlap. Nothing may deadlock or be lost.
+		const crates, downloaders = 30, 2
+		var names []string
+		for i := 0; i < crates; i++ {
+			name := fmt.Sprintf("dl-%02d", i)
+			mustPublish(t, r.A, r.Token, name, "1.0.0")
+			names = append(names, name)
+		}
+		changes += crates
+		var wg sync.WaitGroup
+		for _, s := range []*Server{r.A, r.B} {
+			for w := 0; w < downloaders; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					order := slices.Clone(names)
+					rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+					for _, name := range order {
+						req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v1/crates/"+name+"/1.0.0/download", nil)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						req.Header.Set("Authorization", r.Token)
+						resp, err := publishClient.Do(req)
+						if err != nil {
+							t.Errorf("download %s from %s: %v", name, s.URL, err)
+							return
+						}
+						resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							t.Errorf("download %s from %s: %d", name, s.URL, resp.StatusCode)
+						}
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		// SIGTERM both at once: each flushes its counts on the way out.
+		var stop sync.WaitGroup
+		for _, s := range []*Server{r.A, r.B} {
+			stop.Add(1)
+			go func() {
+				defer stop.Done()
+				s.Stop(t)
+			}()
+		}
+		stop.Wait()
+		r.A.Restart(t)
+		r.B.Restart(t)
+		var res struct {
+			Crates []struct {
+				Name      string `json:"name"`
+				Downloads int64  `json:"downloads"`
+			} `json:"crates"`
+		}
+		require.NoError(t, json.Unmarshal(r.A.Get(t, "/api/v1/crates?q=dl-&per_page=100", r.Token), &res))
+		got := map[string]int64{}
+		for _, c := range res.Crates {
+			got[c.Name] = c.Downloads
+		}
+		for _, name := range names {
+			require.Equal(t, int64(2*downloaders), got[name], "downloads of %s (2 replicas × %d downloaders)", name, downloaders)
+		}
+	})
+
 	t.Run("kill_B_during_burst", func(t *testing.T) {
 		// 6 crates × 7 versions; B gets SIGKILL after a random number of
 		// publishes have finished, while the others are in flight.

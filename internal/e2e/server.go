@@ -375,7 +375,8 @@ func (s *Server) Stop(t *testing.T) {
 func (s *Server) Kill(t *testing.T) {
 	t.Helper()
 	if !s.Running() {
-		t.Fatalf("kill %s: not running", s.URL)
+		t.Errorf("kill %s: not running", s.URL) // not Fatal: callable from any goroutine
+		return
 	}
 	s.killProc()
 	s.log.addLine("=== e2e: wharf killed with SIGKILL ===")
@@ -424,6 +425,7 @@ func (s *Server) stop(t *testing.T) {
 	if p == nil {
 		return
 	}
+	defer s.saveLog(t)
 	defer s.checkErrors(t)
 	select {
 	case <-p.done:
@@ -446,6 +448,18 @@ func (s *Server) stop(t *testing.T) {
 		t.Errorf("wharf did not stop within 30s of SIGTERM\nlog tail:\n%s", s.log.tail(30))
 	}
 	p.ready = false
+}
+
+// saveLog writes the whole log to $WHARF_E2E_LOGDIR/<test>-<port>.log when
+// that variable is set (for debugging).
+func (s *Server) saveLog(t *testing.T) {
+	dir := os.Getenv("WHARF_E2E_LOGDIR")
+	if dir == "" {
+		return
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + strconv.Itoa(s.Port) + ".log"
+	_ = os.MkdirAll(dir, 0o755)
+	_ = os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(s.log.snapshot(), "\n")+"\n"), 0o644)
 }
 
 // checkErrors reports level=ERROR lines logged since the last check: every

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gliderlabs/ssh"
 	"github.com/stretchr/testify/require"
@@ -23,21 +22,24 @@ import (
 
 // SSHGit is an in-process SSH server that serves git-receive-pack and
 // git-upload-pack for exactly one bare repository to exactly one ed25519
-// client key, like a git forge's deploy key. It can be stopped and started
-// again on the same address with the same host key.
+// client key, like a git forge's deploy key. It can be taken down (it then
+// drops every connection at once, counting them) and brought back up on the
+// same address with the same host key.
 type SSHGit struct {
 	Addr       string // 127.0.0.1:PORT
 	Repo       string // the bare repository (absolute path)
 	KeyFile    string // the client's private key, OpenSSH PEM
 	KnownHosts string // a known_hosts file with the server's host key
 
-	hostKey   gossh.Signer
 	clientKey gossh.PublicKey
+	srv       *ssh.Server
+	ln        net.Listener
+	accepted  chan struct{} // closed when the accept loop ended
 
-	mu       sync.Mutex
-	srv      *ssh.Server
-	served   chan struct{} // closed when srv.Serve returned
-	sessions atomic.Int64  // git commands served
+	down     atomic.Bool
+	refused  atomic.Int64 // connections dropped while down
+	sessions atomic.Int64 // git commands served
+	closeMu  sync.Once
 }
 
 // StartSSHGit creates the keys and the known_hosts file and starts serving
@@ -62,20 +64,50 @@ func StartSSHGit(t *testing.T, repo string) *SSHGit {
 		Repo:       abs,
 		KeyFile:    filepath.Join(dir, "id_ed25519"),
 		KnownHosts: filepath.Join(dir, "known_hosts"),
-		hostKey:    hostSigner,
 		clientKey:  sshPub,
+		accepted:   make(chan struct{}),
 	}
 	require.NoError(t, os.WriteFile(s.KeyFile, pem.EncodeToMemory(block), 0o600))
+	s.srv = &ssh.Server{
+		Handler: s.handle,
+		PublicKeyHandler: func(_ ssh.Context, key ssh.PublicKey) bool {
+			return ssh.KeysEqual(key, s.clientKey)
+		},
+	}
+	s.srv.AddHostKey(hostSigner)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s.Addr = ln.Addr().String()
+	s.Addr = s.ln.Addr().String()
 	line := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, hostSigner.PublicKey())
 	require.NoError(t, os.WriteFile(s.KnownHosts, []byte(line+"\n"), 0o644))
-	s.serve(ln)
-	t.Cleanup(s.Stop)
+	go s.acceptLoop()
+	t.Cleanup(s.Close)
 	return s
 }
+
+func (s *SSHGit) acceptLoop() {
+	defer close(s.accepted)
+	_ = s.srv.Serve(downListener{s})
+}
+
+// downListener hands Serve the connections that arrive while the server is
+// up and drops the others.
+type downListener struct{ s *SSHGit }
+
+func (l downListener) Accept() (net.Conn, error) {
+	for {
+		conn, err := l.s.ln.Accept()
+		if err != nil || !l.s.down.Load() {
+			return conn, err
+		}
+		l.s.refused.Add(1)
+		_ = conn.Close()
+	}
+}
+
+func (l downListener) Close() error   { return l.s.ln.Close() }
+func (l downListener) Addr() net.Addr { return l.s.ln.Addr() }
 
 // URL is the ssh:// URL of the repository.
 func (s *SSHGit) URL() string { return "ssh://git@" + s.Addr + s.Repo }
@@ -83,53 +115,22 @@ func (s *SSHGit) URL() string { return "ssh://git@" + s.Addr + s.Repo }
 // Sessions counts the git commands served so far.
 func (s *SSHGit) Sessions() int64 { return s.sessions.Load() }
 
-func (s *SSHGit) serve(ln net.Listener) {
-	srv := &ssh.Server{
-		Handler: s.handle,
-		PublicKeyHandler: func(_ ssh.Context, key ssh.PublicKey) bool {
-			return ssh.KeysEqual(key, s.clientKey)
-		},
-	}
-	srv.AddHostKey(s.hostKey)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(ln)
-	}()
-	s.mu.Lock()
-	s.srv, s.served = srv, served
-	s.mu.Unlock()
-}
+// Refused counts the connections dropped while down.
+func (s *SSHGit) Refused() int64 { return s.refused.Load() }
 
-// Stop closes the listener and every connection.
-func (s *SSHGit) Stop() {
-	s.mu.Lock()
-	srv, served := s.srv, s.served
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	_ = srv.Close()
-	<-served
-}
+// Down makes the server drop every new connection, as an unreachable forge
+// would; sessions already running finish.
+func (s *SSHGit) Down() { s.down.Store(true) }
 
-// Restart serves again on the same address with the same host key.
-func (s *SSHGit) Restart(t *testing.T) {
-	t.Helper()
-	s.Stop()
-	var (
-		ln  net.Listener
-		err error
-	)
-	for attempt := 0; attempt < 50; attempt++ {
-		if ln, err = net.Listen("tcp", s.Addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.NoError(t, err, "listen again on %s", s.Addr)
-	s.serve(ln)
+// Up serves again.
+func (s *SSHGit) Up() { s.down.Store(false) }
+
+// Close stops listening and closes every connection.
+func (s *SSHGit) Close() {
+	s.closeMu.Do(func() {
+		_ = s.srv.Close() // closes the listener too
+		<-s.accepted
+	})
 }
 
 // handle runs `git-receive-pack '<repo>'` or `git-upload-pack '<repo>'`

@@ -15,10 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/config"
 	"github.com/wharfhq/wharf/crate"
 	"github.com/wharfhq/wharf/jobs"
+	"github.com/wharfhq/wharf/registry"
 )
 
 func registryLimits(cfg *config.Config) crate.Limits {
@@ -51,6 +54,30 @@ func cookieSecret(cfg *config.Config) (string, error) {
 	return secret, nil
 }
 
+// recheckIndexSync calls reg.RecheckIndexSync after each index_sync job
+// this replica completed (River sends the event once the job is marked
+// completed), so that a change committed while the job was still marked
+// running is pushed at once too.
+func recheckIndexSync(ctx context.Context, logger *slog.Logger, reg *registry.Service, events <-chan *river.Event) {
+	kind := jobs.IndexSyncArgs{}.Kind()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if ev.Job == nil || ev.Job.Kind != kind {
+				continue
+			}
+			if err := reg.RecheckIndexSync(ctx); err != nil && ctx.Err() == nil {
+				logger.WarnContext(ctx, "re-check git index push", "error", err)
+			}
+		}
+	}
+}
+
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
 	if _, err := cookieSecret(cfg); err != nil {
 		return fmt.Errorf("cookie secret: %w", err)
@@ -79,6 +106,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	}
 	if _, err := reg.SyncIndexRepoLocal(ctx); err != nil {
 		return err
+	}
+	if cfg.GitEnabled() {
+		// Subscribe before starting, so that no completion is missed.
+		events, unsubscribe := st.Jobs().Subscribe(river.EventKindJobCompleted)
+		defer unsubscribe()
+		go recheckIndexSync(ctx, logger, reg, events)
 	}
 	if err := st.Jobs().Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
