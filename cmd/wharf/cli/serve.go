@@ -98,7 +98,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 			cargoSnippet(cfg), secret, cfg.RegistryName)
 	}
 
-	if err := st.InitJobs(jobs.WithDownloadRetention(jobs.Config(reg), reg, 0)); err != nil {
+	riverCfg := jobs.WithDownloadRetention(jobs.Config(reg), reg, 0)
+	riverCfg.Logger = logger // failed jobs (e.g. an unreachable git mirror) show in the server log
+	if err := st.InitJobs(riverCfg); err != nil {
 		return err
 	}
 	if err := setupIndex(ctx, cfg, logger, reg, st); err != nil {
