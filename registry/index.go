@@ -32,6 +32,10 @@ func (s *Service) IndexFile(ctx context.Context, name string) (*IndexFile, error
 	if err != nil {
 		return nil, fmt.Errorf("get index file %s: %w", name, err)
 	}
+	if len(row.Content) == 0 {
+		// Every version was removed: for cargo the crate does not exist.
+		return nil, ErrNotFound
+	}
 	return &IndexFile{Content: row.Content, ETag: row.Etag, Modified: row.UpdatedAt}, nil
 }
 
