@@ -35,7 +35,7 @@ type TokenGetByHashRow struct {
 }
 
 func (q *Queries) TokenGetByHash(ctx context.Context, tokenHash string) (TokenGetByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, tokenGetByHash, tokenHash)
+	row := q.queryRow(ctx, q.tokenGetByHashStmt, tokenGetByHash, tokenHash)
 	var i TokenGetByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -75,7 +75,7 @@ type TokenInsertParams struct {
 }
 
 func (q *Queries) TokenInsert(ctx context.Context, arg TokenInsertParams) (ApiToken, error) {
-	row := q.db.QueryRowContext(ctx, tokenInsert,
+	row := q.queryRow(ctx, q.tokenInsertStmt, tokenInsert,
 		arg.UserID,
 		arg.Name,
 		arg.TokenHash,
@@ -107,7 +107,7 @@ SELECT id, user_id, name, token_hash, token_prefix, scopes, crate_pattern, expir
 `
 
 func (q *Queries) TokenListByUser(ctx context.Context, userID int64) ([]ApiToken, error) {
-	rows, err := q.db.QueryContext(ctx, tokenListByUser, userID)
+	rows, err := q.query(ctx, q.tokenListByUserStmt, tokenListByUser, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ type TokenRevokeParams struct {
 }
 
 func (q *Queries) TokenRevoke(ctx context.Context, arg TokenRevokeParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, tokenRevoke, arg.RevokedAt, arg.ID)
+	result, err := q.exec(ctx, q.tokenRevokeStmt, tokenRevoke, arg.RevokedAt, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -171,6 +171,6 @@ type TokenTouchParams struct {
 }
 
 func (q *Queries) TokenTouch(ctx context.Context, arg TokenTouchParams) error {
-	_, err := q.db.ExecContext(ctx, tokenTouch, arg.LastUsedAt, arg.ID, arg.StaleBefore)
+	_, err := q.exec(ctx, q.tokenTouchStmt, tokenTouch, arg.LastUsedAt, arg.ID, arg.StaleBefore)
 	return err
 }

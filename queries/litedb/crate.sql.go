@@ -20,7 +20,7 @@ type CrateAddDownloadsParams struct {
 }
 
 func (q *Queries) CrateAddDownloads(ctx context.Context, arg CrateAddDownloadsParams) error {
-	_, err := q.db.ExecContext(ctx, crateAddDownloads, arg.N, arg.ID)
+	_, err := q.exec(ctx, q.crateAddDownloadsStmt, crateAddDownloads, arg.N, arg.ID)
 	return err
 }
 
@@ -29,7 +29,7 @@ SELECT id, name, name_key, index_path, description, max_version, deprecated, dow
 `
 
 func (q *Queries) CrateGetByKey(ctx context.Context, nameKey string) (Crate, error) {
-	row := q.db.QueryRowContext(ctx, crateGetByKey, nameKey)
+	row := q.queryRow(ctx, q.crateGetByKeyStmt, crateGetByKey, nameKey)
 	var i Crate
 	err := row.Scan(
 		&i.ID,
@@ -66,7 +66,7 @@ type CrateInsertParams struct {
 // No conflict target: a concurrent insert of the same crate can collide on
 // index_path (also unique, derived from the name) before name_key.
 func (q *Queries) CrateInsert(ctx context.Context, arg CrateInsertParams) (Crate, error) {
-	row := q.db.QueryRowContext(ctx, crateInsert,
+	row := q.queryRow(ctx, q.crateInsertStmt, crateInsert,
 		arg.Name,
 		arg.NameKey,
 		arg.IndexPath,
@@ -95,7 +95,7 @@ SELECT id, name, name_key, index_path, description, max_version, deprecated, dow
 `
 
 func (q *Queries) CrateLockByKey(ctx context.Context, nameKey string) (Crate, error) {
-	row := q.db.QueryRowContext(ctx, crateLockByKey, nameKey)
+	row := q.queryRow(ctx, q.crateLockByKeyStmt, crateLockByKey, nameKey)
 	var i Crate
 	err := row.Scan(
 		&i.ID,
@@ -135,7 +135,7 @@ type CrateSearchRow struct {
 }
 
 func (q *Queries) CrateSearch(ctx context.Context, arg CrateSearchParams) ([]CrateSearchRow, error) {
-	rows, err := q.db.QueryContext(ctx, crateSearch, arg.Term, arg.Off, arg.Lim)
+	rows, err := q.query(ctx, q.crateSearchStmt, crateSearch, arg.Term, arg.Off, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ WHERE max_version IS NOT NULL AND (instr(name_key, ?1) > 0 OR instr(lower(coales
 `
 
 func (q *Queries) CrateSearchCount(ctx context.Context, term string) (int64, error) {
-	row := q.db.QueryRowContext(ctx, crateSearchCount, term)
+	row := q.queryRow(ctx, q.crateSearchCountStmt, crateSearchCount, term)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -189,7 +189,7 @@ type CrateUpdateSummaryParams struct {
 }
 
 func (q *Queries) CrateUpdateSummary(ctx context.Context, arg CrateUpdateSummaryParams) error {
-	_, err := q.db.ExecContext(ctx, crateUpdateSummary,
+	_, err := q.exec(ctx, q.crateUpdateSummaryStmt, crateUpdateSummary,
 		arg.Description,
 		arg.MaxVersion,
 		arg.UpdatedAt,

@@ -20,7 +20,7 @@ type OwnerAddParams struct {
 }
 
 func (q *Queries) OwnerAdd(ctx context.Context, arg OwnerAddParams) error {
-	_, err := q.db.ExecContext(ctx, ownerAdd, arg.CrateID, arg.UserID)
+	_, err := q.exec(ctx, q.ownerAddStmt, ownerAdd, arg.CrateID, arg.UserID)
 	return err
 }
 
@@ -34,7 +34,7 @@ type OwnerIsParams struct {
 }
 
 func (q *Queries) OwnerIs(ctx context.Context, arg OwnerIsParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, ownerIs, arg.CrateID, arg.UserID)
+	row := q.queryRow(ctx, q.ownerIsStmt, ownerIs, arg.CrateID, arg.UserID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -46,7 +46,7 @@ WHERE o.crate_id = ?1 ORDER BY u.login
 `
 
 func (q *Queries) OwnerList(ctx context.Context, crateID int64) ([]User, error) {
-	rows, err := q.db.QueryContext(ctx, ownerList, crateID)
+	rows, err := q.query(ctx, q.ownerListStmt, ownerList, crateID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ type OwnerRemoveParams struct {
 }
 
 func (q *Queries) OwnerRemove(ctx context.Context, arg OwnerRemoveParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, ownerRemove, arg.CrateID, arg.UserID)
+	result, err := q.exec(ctx, q.ownerRemoveStmt, ownerRemove, arg.CrateID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}

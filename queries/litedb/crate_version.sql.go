@@ -20,7 +20,7 @@ type VersionAddDownloadsParams struct {
 }
 
 func (q *Queries) VersionAddDownloads(ctx context.Context, arg VersionAddDownloadsParams) error {
-	_, err := q.db.ExecContext(ctx, versionAddDownloads, arg.N, arg.ID)
+	_, err := q.exec(ctx, q.versionAddDownloadsStmt, versionAddDownloads, arg.N, arg.ID)
 	return err
 }
 
@@ -29,7 +29,7 @@ SELECT count(*) FROM crate_versions WHERE checksum = ?1
 `
 
 func (q *Queries) VersionChecksumInUse(ctx context.Context, checksum string) (int64, error) {
-	row := q.db.QueryRowContext(ctx, versionChecksumInUse, checksum)
+	row := q.queryRow(ctx, q.versionChecksumInUseStmt, versionChecksumInUse, checksum)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -47,7 +47,7 @@ type VersionDownloadsAddParams struct {
 }
 
 func (q *Queries) VersionDownloadsAdd(ctx context.Context, arg VersionDownloadsAddParams) error {
-	_, err := q.db.ExecContext(ctx, versionDownloadsAdd, arg.VersionID, arg.Day, arg.N)
+	_, err := q.exec(ctx, q.versionDownloadsAddStmt, versionDownloadsAdd, arg.VersionID, arg.Day, arg.N)
 	return err
 }
 
@@ -69,7 +69,7 @@ type VersionForDownloadRow struct {
 }
 
 func (q *Queries) VersionForDownload(ctx context.Context, arg VersionForDownloadParams) (VersionForDownloadRow, error) {
-	row := q.db.QueryRowContext(ctx, versionForDownload, arg.NameKey, arg.VersionKey)
+	row := q.queryRow(ctx, q.versionForDownloadStmt, versionForDownload, arg.NameKey, arg.VersionKey)
 	var i VersionForDownloadRow
 	err := row.Scan(
 		&i.ID,
@@ -104,7 +104,7 @@ type VersionGetRow struct {
 }
 
 func (q *Queries) VersionGet(ctx context.Context, arg VersionGetParams) (VersionGetRow, error) {
-	row := q.db.QueryRowContext(ctx, versionGet, arg.CrateID, arg.VersionKey)
+	row := q.queryRow(ctx, q.versionGetStmt, versionGet, arg.CrateID, arg.VersionKey)
 	var i VersionGetRow
 	err := row.Scan(
 		&i.ID,
@@ -144,7 +144,7 @@ type VersionInsertParams struct {
 }
 
 func (q *Queries) VersionInsert(ctx context.Context, arg VersionInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, versionInsert,
+	row := q.queryRow(ctx, q.versionInsertStmt, versionInsert,
 		arg.CrateID,
 		arg.Version,
 		arg.VersionKey,
@@ -178,7 +178,7 @@ type VersionListByCrateRow struct {
 }
 
 func (q *Queries) VersionListByCrate(ctx context.Context, crateID int64) ([]VersionListByCrateRow, error) {
-	rows, err := q.db.QueryContext(ctx, versionListByCrate, crateID)
+	rows, err := q.query(ctx, q.versionListByCrateStmt, versionListByCrate, crateID)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +220,6 @@ type VersionSetYankedParams struct {
 }
 
 func (q *Queries) VersionSetYanked(ctx context.Context, arg VersionSetYankedParams) error {
-	_, err := q.db.ExecContext(ctx, versionSetYanked, arg.Yanked, arg.IndexLine, arg.ID)
+	_, err := q.exec(ctx, q.versionSetYankedStmt, versionSetYanked, arg.Yanked, arg.IndexLine, arg.ID)
 	return err
 }

@@ -7,6 +7,7 @@ package litedb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,738 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.crateAddDownloadsStmt, err = db.PrepareContext(ctx, crateAddDownloads); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateAddDownloads: %w", err)
+	}
+	if q.crateCountAllStmt, err = db.PrepareContext(ctx, crateCountAll); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateCountAll: %w", err)
+	}
+	if q.crateGetByKeyStmt, err = db.PrepareContext(ctx, crateGetByKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateGetByKey: %w", err)
+	}
+	if q.crateInsertStmt, err = db.PrepareContext(ctx, crateInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateInsert: %w", err)
+	}
+	if q.crateListAllStmt, err = db.PrepareContext(ctx, crateListAll); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateListAll: %w", err)
+	}
+	if q.crateLockByKeyStmt, err = db.PrepareContext(ctx, crateLockByKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateLockByKey: %w", err)
+	}
+	if q.crateSearchStmt, err = db.PrepareContext(ctx, crateSearch); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateSearch: %w", err)
+	}
+	if q.crateSearchCountStmt, err = db.PrepareContext(ctx, crateSearchCount); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateSearchCount: %w", err)
+	}
+	if q.crateSetAllowVersionRemovalStmt, err = db.PrepareContext(ctx, crateSetAllowVersionRemoval); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateSetAllowVersionRemoval: %w", err)
+	}
+	if q.crateSetDeprecatedStmt, err = db.PrepareContext(ctx, crateSetDeprecated); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateSetDeprecated: %w", err)
+	}
+	if q.crateUpdateSummaryStmt, err = db.PrepareContext(ctx, crateUpdateSummary); err != nil {
+		return nil, fmt.Errorf("error preparing query CrateUpdateSummary: %w", err)
+	}
+	if q.indexChangeInsertStmt, err = db.PrepareContext(ctx, indexChangeInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexChangeInsert: %w", err)
+	}
+	if q.indexChangeLastForPathStmt, err = db.PrepareContext(ctx, indexChangeLastForPath); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexChangeLastForPath: %w", err)
+	}
+	if q.indexChangeListAfterStmt, err = db.PrepareContext(ctx, indexChangeListAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexChangeListAfter: %w", err)
+	}
+	if q.indexChangeLockStmt, err = db.PrepareContext(ctx, indexChangeLock); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexChangeLock: %w", err)
+	}
+	if q.indexChangeMaxSeqStmt, err = db.PrepareContext(ctx, indexChangeMaxSeq); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexChangeMaxSeq: %w", err)
+	}
+	if q.indexFileGetStmt, err = db.PrepareContext(ctx, indexFileGet); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexFileGet: %w", err)
+	}
+	if q.indexFileMetaStmt, err = db.PrepareContext(ctx, indexFileMeta); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexFileMeta: %w", err)
+	}
+	if q.indexFileUpsertStmt, err = db.PrepareContext(ctx, indexFileUpsert); err != nil {
+		return nil, fmt.Errorf("error preparing query IndexFileUpsert: %w", err)
+	}
+	if q.loginStateDeleteExpiredStmt, err = db.PrepareContext(ctx, loginStateDeleteExpired); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginStateDeleteExpired: %w", err)
+	}
+	if q.loginStateInsertStmt, err = db.PrepareContext(ctx, loginStateInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginStateInsert: %w", err)
+	}
+	if q.loginStateTakeStmt, err = db.PrepareContext(ctx, loginStateTake); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginStateTake: %w", err)
+	}
+	if q.ownerAddStmt, err = db.PrepareContext(ctx, ownerAdd); err != nil {
+		return nil, fmt.Errorf("error preparing query OwnerAdd: %w", err)
+	}
+	if q.ownerIsStmt, err = db.PrepareContext(ctx, ownerIs); err != nil {
+		return nil, fmt.Errorf("error preparing query OwnerIs: %w", err)
+	}
+	if q.ownerListStmt, err = db.PrepareContext(ctx, ownerList); err != nil {
+		return nil, fmt.Errorf("error preparing query OwnerList: %w", err)
+	}
+	if q.ownerRemoveStmt, err = db.PrepareContext(ctx, ownerRemove); err != nil {
+		return nil, fmt.Errorf("error preparing query OwnerRemove: %w", err)
+	}
+	if q.sessionDeleteExpiredStmt, err = db.PrepareContext(ctx, sessionDeleteExpired); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionDeleteExpired: %w", err)
+	}
+	if q.sessionGetByHashStmt, err = db.PrepareContext(ctx, sessionGetByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionGetByHash: %w", err)
+	}
+	if q.sessionInsertStmt, err = db.PrepareContext(ctx, sessionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionInsert: %w", err)
+	}
+	if q.sessionListByUserStmt, err = db.PrepareContext(ctx, sessionListByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionListByUser: %w", err)
+	}
+	if q.sessionRevokeStmt, err = db.PrepareContext(ctx, sessionRevoke); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionRevoke: %w", err)
+	}
+	if q.sessionRevokeByUserStmt, err = db.PrepareContext(ctx, sessionRevokeByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionRevokeByUser: %w", err)
+	}
+	if q.statsCrateDailyStmt, err = db.PrepareContext(ctx, statsCrateDaily); err != nil {
+		return nil, fmt.Errorf("error preparing query StatsCrateDaily: %w", err)
+	}
+	if q.statsDownloadsPruneStmt, err = db.PrepareContext(ctx, statsDownloadsPrune); err != nil {
+		return nil, fmt.Errorf("error preparing query StatsDownloadsPrune: %w", err)
+	}
+	if q.statsRecentVersionsStmt, err = db.PrepareContext(ctx, statsRecentVersions); err != nil {
+		return nil, fmt.Errorf("error preparing query StatsRecentVersions: %w", err)
+	}
+	if q.statsTopDownloadedStmt, err = db.PrepareContext(ctx, statsTopDownloaded); err != nil {
+		return nil, fmt.Errorf("error preparing query StatsTopDownloaded: %w", err)
+	}
+	if q.statsTotalsStmt, err = db.PrepareContext(ctx, statsTotals); err != nil {
+		return nil, fmt.Errorf("error preparing query StatsTotals: %w", err)
+	}
+	if q.tokenGetByHashStmt, err = db.PrepareContext(ctx, tokenGetByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query TokenGetByHash: %w", err)
+	}
+	if q.tokenInsertStmt, err = db.PrepareContext(ctx, tokenInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query TokenInsert: %w", err)
+	}
+	if q.tokenListByUserStmt, err = db.PrepareContext(ctx, tokenListByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query TokenListByUser: %w", err)
+	}
+	if q.tokenRevokeStmt, err = db.PrepareContext(ctx, tokenRevoke); err != nil {
+		return nil, fmt.Errorf("error preparing query TokenRevoke: %w", err)
+	}
+	if q.tokenTouchStmt, err = db.PrepareContext(ctx, tokenTouch); err != nil {
+		return nil, fmt.Errorf("error preparing query TokenTouch: %w", err)
+	}
+	if q.tombstoneInsertStmt, err = db.PrepareContext(ctx, tombstoneInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query TombstoneInsert: %w", err)
+	}
+	if q.tombstoneIsStmt, err = db.PrepareContext(ctx, tombstoneIs); err != nil {
+		return nil, fmt.Errorf("error preparing query TombstoneIs: %w", err)
+	}
+	if q.userCountStmt, err = db.PrepareContext(ctx, userCount); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCount: %w", err)
+	}
+	if q.userCountWithEmailStmt, err = db.PrepareContext(ctx, userCountWithEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCountWithEmail: %w", err)
+	}
+	if q.userCreationLockStmt, err = db.PrepareContext(ctx, userCreationLock); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCreationLock: %w", err)
+	}
+	if q.userGetByEmailStmt, err = db.PrepareContext(ctx, userGetByEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query UserGetByEmail: %w", err)
+	}
+	if q.userGetByIDStmt, err = db.PrepareContext(ctx, userGetByID); err != nil {
+		return nil, fmt.Errorf("error preparing query UserGetByID: %w", err)
+	}
+	if q.userGetByLoginStmt, err = db.PrepareContext(ctx, userGetByLogin); err != nil {
+		return nil, fmt.Errorf("error preparing query UserGetByLogin: %w", err)
+	}
+	if q.userInsertStmt, err = db.PrepareContext(ctx, userInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserInsert: %w", err)
+	}
+	if q.userInsertServiceStmt, err = db.PrepareContext(ctx, userInsertService); err != nil {
+		return nil, fmt.Errorf("error preparing query UserInsertService: %w", err)
+	}
+	if q.userListStmt, err = db.PrepareContext(ctx, userList); err != nil {
+		return nil, fmt.Errorf("error preparing query UserList: %w", err)
+	}
+	if q.userSetActiveStmt, err = db.PrepareContext(ctx, userSetActive); err != nil {
+		return nil, fmt.Errorf("error preparing query UserSetActive: %w", err)
+	}
+	if q.userSetPasswordStmt, err = db.PrepareContext(ctx, userSetPassword); err != nil {
+		return nil, fmt.Errorf("error preparing query UserSetPassword: %w", err)
+	}
+	if q.userSetProfileStmt, err = db.PrepareContext(ctx, userSetProfile); err != nil {
+		return nil, fmt.Errorf("error preparing query UserSetProfile: %w", err)
+	}
+	if q.userSetRolesStmt, err = db.PrepareContext(ctx, userSetRoles); err != nil {
+		return nil, fmt.Errorf("error preparing query UserSetRoles: %w", err)
+	}
+	if q.versionAddDownloadsStmt, err = db.PrepareContext(ctx, versionAddDownloads); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionAddDownloads: %w", err)
+	}
+	if q.versionChecksumInUseStmt, err = db.PrepareContext(ctx, versionChecksumInUse); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionChecksumInUse: %w", err)
+	}
+	if q.versionDeleteStmt, err = db.PrepareContext(ctx, versionDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionDelete: %w", err)
+	}
+	if q.versionDownloadsAddStmt, err = db.PrepareContext(ctx, versionDownloadsAdd); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionDownloadsAdd: %w", err)
+	}
+	if q.versionForDownloadStmt, err = db.PrepareContext(ctx, versionForDownload); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionForDownload: %w", err)
+	}
+	if q.versionGetStmt, err = db.PrepareContext(ctx, versionGet); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionGet: %w", err)
+	}
+	if q.versionInsertStmt, err = db.PrepareContext(ctx, versionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionInsert: %w", err)
+	}
+	if q.versionListByCrateStmt, err = db.PrepareContext(ctx, versionListByCrate); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionListByCrate: %w", err)
+	}
+	if q.versionListForPageStmt, err = db.PrepareContext(ctx, versionListForPage); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionListForPage: %w", err)
+	}
+	if q.versionPageGetStmt, err = db.PrepareContext(ctx, versionPageGet); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionPageGet: %w", err)
+	}
+	if q.versionSetYankedStmt, err = db.PrepareContext(ctx, versionSetYanked); err != nil {
+		return nil, fmt.Errorf("error preparing query VersionSetYanked: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.crateAddDownloadsStmt != nil {
+		if cerr := q.crateAddDownloadsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateAddDownloadsStmt: %w", cerr)
+		}
+	}
+	if q.crateCountAllStmt != nil {
+		if cerr := q.crateCountAllStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateCountAllStmt: %w", cerr)
+		}
+	}
+	if q.crateGetByKeyStmt != nil {
+		if cerr := q.crateGetByKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateGetByKeyStmt: %w", cerr)
+		}
+	}
+	if q.crateInsertStmt != nil {
+		if cerr := q.crateInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateInsertStmt: %w", cerr)
+		}
+	}
+	if q.crateListAllStmt != nil {
+		if cerr := q.crateListAllStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateListAllStmt: %w", cerr)
+		}
+	}
+	if q.crateLockByKeyStmt != nil {
+		if cerr := q.crateLockByKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateLockByKeyStmt: %w", cerr)
+		}
+	}
+	if q.crateSearchStmt != nil {
+		if cerr := q.crateSearchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateSearchStmt: %w", cerr)
+		}
+	}
+	if q.crateSearchCountStmt != nil {
+		if cerr := q.crateSearchCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateSearchCountStmt: %w", cerr)
+		}
+	}
+	if q.crateSetAllowVersionRemovalStmt != nil {
+		if cerr := q.crateSetAllowVersionRemovalStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateSetAllowVersionRemovalStmt: %w", cerr)
+		}
+	}
+	if q.crateSetDeprecatedStmt != nil {
+		if cerr := q.crateSetDeprecatedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateSetDeprecatedStmt: %w", cerr)
+		}
+	}
+	if q.crateUpdateSummaryStmt != nil {
+		if cerr := q.crateUpdateSummaryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing crateUpdateSummaryStmt: %w", cerr)
+		}
+	}
+	if q.indexChangeInsertStmt != nil {
+		if cerr := q.indexChangeInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexChangeInsertStmt: %w", cerr)
+		}
+	}
+	if q.indexChangeLastForPathStmt != nil {
+		if cerr := q.indexChangeLastForPathStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexChangeLastForPathStmt: %w", cerr)
+		}
+	}
+	if q.indexChangeListAfterStmt != nil {
+		if cerr := q.indexChangeListAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexChangeListAfterStmt: %w", cerr)
+		}
+	}
+	if q.indexChangeLockStmt != nil {
+		if cerr := q.indexChangeLockStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexChangeLockStmt: %w", cerr)
+		}
+	}
+	if q.indexChangeMaxSeqStmt != nil {
+		if cerr := q.indexChangeMaxSeqStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexChangeMaxSeqStmt: %w", cerr)
+		}
+	}
+	if q.indexFileGetStmt != nil {
+		if cerr := q.indexFileGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexFileGetStmt: %w", cerr)
+		}
+	}
+	if q.indexFileMetaStmt != nil {
+		if cerr := q.indexFileMetaStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexFileMetaStmt: %w", cerr)
+		}
+	}
+	if q.indexFileUpsertStmt != nil {
+		if cerr := q.indexFileUpsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing indexFileUpsertStmt: %w", cerr)
+		}
+	}
+	if q.loginStateDeleteExpiredStmt != nil {
+		if cerr := q.loginStateDeleteExpiredStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginStateDeleteExpiredStmt: %w", cerr)
+		}
+	}
+	if q.loginStateInsertStmt != nil {
+		if cerr := q.loginStateInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginStateInsertStmt: %w", cerr)
+		}
+	}
+	if q.loginStateTakeStmt != nil {
+		if cerr := q.loginStateTakeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginStateTakeStmt: %w", cerr)
+		}
+	}
+	if q.ownerAddStmt != nil {
+		if cerr := q.ownerAddStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ownerAddStmt: %w", cerr)
+		}
+	}
+	if q.ownerIsStmt != nil {
+		if cerr := q.ownerIsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ownerIsStmt: %w", cerr)
+		}
+	}
+	if q.ownerListStmt != nil {
+		if cerr := q.ownerListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ownerListStmt: %w", cerr)
+		}
+	}
+	if q.ownerRemoveStmt != nil {
+		if cerr := q.ownerRemoveStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ownerRemoveStmt: %w", cerr)
+		}
+	}
+	if q.sessionDeleteExpiredStmt != nil {
+		if cerr := q.sessionDeleteExpiredStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionDeleteExpiredStmt: %w", cerr)
+		}
+	}
+	if q.sessionGetByHashStmt != nil {
+		if cerr := q.sessionGetByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionGetByHashStmt: %w", cerr)
+		}
+	}
+	if q.sessionInsertStmt != nil {
+		if cerr := q.sessionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionInsertStmt: %w", cerr)
+		}
+	}
+	if q.sessionListByUserStmt != nil {
+		if cerr := q.sessionListByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionListByUserStmt: %w", cerr)
+		}
+	}
+	if q.sessionRevokeStmt != nil {
+		if cerr := q.sessionRevokeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionRevokeStmt: %w", cerr)
+		}
+	}
+	if q.sessionRevokeByUserStmt != nil {
+		if cerr := q.sessionRevokeByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionRevokeByUserStmt: %w", cerr)
+		}
+	}
+	if q.statsCrateDailyStmt != nil {
+		if cerr := q.statsCrateDailyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing statsCrateDailyStmt: %w", cerr)
+		}
+	}
+	if q.statsDownloadsPruneStmt != nil {
+		if cerr := q.statsDownloadsPruneStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing statsDownloadsPruneStmt: %w", cerr)
+		}
+	}
+	if q.statsRecentVersionsStmt != nil {
+		if cerr := q.statsRecentVersionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing statsRecentVersionsStmt: %w", cerr)
+		}
+	}
+	if q.statsTopDownloadedStmt != nil {
+		if cerr := q.statsTopDownloadedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing statsTopDownloadedStmt: %w", cerr)
+		}
+	}
+	if q.statsTotalsStmt != nil {
+		if cerr := q.statsTotalsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing statsTotalsStmt: %w", cerr)
+		}
+	}
+	if q.tokenGetByHashStmt != nil {
+		if cerr := q.tokenGetByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tokenGetByHashStmt: %w", cerr)
+		}
+	}
+	if q.tokenInsertStmt != nil {
+		if cerr := q.tokenInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tokenInsertStmt: %w", cerr)
+		}
+	}
+	if q.tokenListByUserStmt != nil {
+		if cerr := q.tokenListByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tokenListByUserStmt: %w", cerr)
+		}
+	}
+	if q.tokenRevokeStmt != nil {
+		if cerr := q.tokenRevokeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tokenRevokeStmt: %w", cerr)
+		}
+	}
+	if q.tokenTouchStmt != nil {
+		if cerr := q.tokenTouchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tokenTouchStmt: %w", cerr)
+		}
+	}
+	if q.tombstoneInsertStmt != nil {
+		if cerr := q.tombstoneInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tombstoneInsertStmt: %w", cerr)
+		}
+	}
+	if q.tombstoneIsStmt != nil {
+		if cerr := q.tombstoneIsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tombstoneIsStmt: %w", cerr)
+		}
+	}
+	if q.userCountStmt != nil {
+		if cerr := q.userCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCountStmt: %w", cerr)
+		}
+	}
+	if q.userCountWithEmailStmt != nil {
+		if cerr := q.userCountWithEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCountWithEmailStmt: %w", cerr)
+		}
+	}
+	if q.userCreationLockStmt != nil {
+		if cerr := q.userCreationLockStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCreationLockStmt: %w", cerr)
+		}
+	}
+	if q.userGetByEmailStmt != nil {
+		if cerr := q.userGetByEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userGetByEmailStmt: %w", cerr)
+		}
+	}
+	if q.userGetByIDStmt != nil {
+		if cerr := q.userGetByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userGetByIDStmt: %w", cerr)
+		}
+	}
+	if q.userGetByLoginStmt != nil {
+		if cerr := q.userGetByLoginStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userGetByLoginStmt: %w", cerr)
+		}
+	}
+	if q.userInsertStmt != nil {
+		if cerr := q.userInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userInsertStmt: %w", cerr)
+		}
+	}
+	if q.userInsertServiceStmt != nil {
+		if cerr := q.userInsertServiceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userInsertServiceStmt: %w", cerr)
+		}
+	}
+	if q.userListStmt != nil {
+		if cerr := q.userListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userListStmt: %w", cerr)
+		}
+	}
+	if q.userSetActiveStmt != nil {
+		if cerr := q.userSetActiveStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userSetActiveStmt: %w", cerr)
+		}
+	}
+	if q.userSetPasswordStmt != nil {
+		if cerr := q.userSetPasswordStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userSetPasswordStmt: %w", cerr)
+		}
+	}
+	if q.userSetProfileStmt != nil {
+		if cerr := q.userSetProfileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userSetProfileStmt: %w", cerr)
+		}
+	}
+	if q.userSetRolesStmt != nil {
+		if cerr := q.userSetRolesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userSetRolesStmt: %w", cerr)
+		}
+	}
+	if q.versionAddDownloadsStmt != nil {
+		if cerr := q.versionAddDownloadsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionAddDownloadsStmt: %w", cerr)
+		}
+	}
+	if q.versionChecksumInUseStmt != nil {
+		if cerr := q.versionChecksumInUseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionChecksumInUseStmt: %w", cerr)
+		}
+	}
+	if q.versionDeleteStmt != nil {
+		if cerr := q.versionDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionDeleteStmt: %w", cerr)
+		}
+	}
+	if q.versionDownloadsAddStmt != nil {
+		if cerr := q.versionDownloadsAddStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionDownloadsAddStmt: %w", cerr)
+		}
+	}
+	if q.versionForDownloadStmt != nil {
+		if cerr := q.versionForDownloadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionForDownloadStmt: %w", cerr)
+		}
+	}
+	if q.versionGetStmt != nil {
+		if cerr := q.versionGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionGetStmt: %w", cerr)
+		}
+	}
+	if q.versionInsertStmt != nil {
+		if cerr := q.versionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionInsertStmt: %w", cerr)
+		}
+	}
+	if q.versionListByCrateStmt != nil {
+		if cerr := q.versionListByCrateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionListByCrateStmt: %w", cerr)
+		}
+	}
+	if q.versionListForPageStmt != nil {
+		if cerr := q.versionListForPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionListForPageStmt: %w", cerr)
+		}
+	}
+	if q.versionPageGetStmt != nil {
+		if cerr := q.versionPageGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionPageGetStmt: %w", cerr)
+		}
+	}
+	if q.versionSetYankedStmt != nil {
+		if cerr := q.versionSetYankedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing versionSetYankedStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                              DBTX
+	tx                              *sql.Tx
+	crateAddDownloadsStmt           *sql.Stmt
+	crateCountAllStmt               *sql.Stmt
+	crateGetByKeyStmt               *sql.Stmt
+	crateInsertStmt                 *sql.Stmt
+	crateListAllStmt                *sql.Stmt
+	crateLockByKeyStmt              *sql.Stmt
+	crateSearchStmt                 *sql.Stmt
+	crateSearchCountStmt            *sql.Stmt
+	crateSetAllowVersionRemovalStmt *sql.Stmt
+	crateSetDeprecatedStmt          *sql.Stmt
+	crateUpdateSummaryStmt          *sql.Stmt
+	indexChangeInsertStmt           *sql.Stmt
+	indexChangeLastForPathStmt      *sql.Stmt
+	indexChangeListAfterStmt        *sql.Stmt
+	indexChangeLockStmt             *sql.Stmt
+	indexChangeMaxSeqStmt           *sql.Stmt
+	indexFileGetStmt                *sql.Stmt
+	indexFileMetaStmt               *sql.Stmt
+	indexFileUpsertStmt             *sql.Stmt
+	loginStateDeleteExpiredStmt     *sql.Stmt
+	loginStateInsertStmt            *sql.Stmt
+	loginStateTakeStmt              *sql.Stmt
+	ownerAddStmt                    *sql.Stmt
+	ownerIsStmt                     *sql.Stmt
+	ownerListStmt                   *sql.Stmt
+	ownerRemoveStmt                 *sql.Stmt
+	sessionDeleteExpiredStmt        *sql.Stmt
+	sessionGetByHashStmt            *sql.Stmt
+	sessionInsertStmt               *sql.Stmt
+	sessionListByUserStmt           *sql.Stmt
+	sessionRevokeStmt               *sql.Stmt
+	sessionRevokeByUserStmt         *sql.Stmt
+	statsCrateDailyStmt             *sql.Stmt
+	statsDownloadsPruneStmt         *sql.Stmt
+	statsRecentVersionsStmt         *sql.Stmt
+	statsTopDownloadedStmt          *sql.Stmt
+	statsTotalsStmt                 *sql.Stmt
+	tokenGetByHashStmt              *sql.Stmt
+	tokenInsertStmt                 *sql.Stmt
+	tokenListByUserStmt             *sql.Stmt
+	tokenRevokeStmt                 *sql.Stmt
+	tokenTouchStmt                  *sql.Stmt
+	tombstoneInsertStmt             *sql.Stmt
+	tombstoneIsStmt                 *sql.Stmt
+	userCountStmt                   *sql.Stmt
+	userCountWithEmailStmt          *sql.Stmt
+	userCreationLockStmt            *sql.Stmt
+	userGetByEmailStmt              *sql.Stmt
+	userGetByIDStmt                 *sql.Stmt
+	userGetByLoginStmt              *sql.Stmt
+	userInsertStmt                  *sql.Stmt
+	userInsertServiceStmt           *sql.Stmt
+	userListStmt                    *sql.Stmt
+	userSetActiveStmt               *sql.Stmt
+	userSetPasswordStmt             *sql.Stmt
+	userSetProfileStmt              *sql.Stmt
+	userSetRolesStmt                *sql.Stmt
+	versionAddDownloadsStmt         *sql.Stmt
+	versionChecksumInUseStmt        *sql.Stmt
+	versionDeleteStmt               *sql.Stmt
+	versionDownloadsAddStmt         *sql.Stmt
+	versionForDownloadStmt          *sql.Stmt
+	versionGetStmt                  *sql.Stmt
+	versionInsertStmt               *sql.Stmt
+	versionListByCrateStmt          *sql.Stmt
+	versionListForPageStmt          *sql.Stmt
+	versionPageGetStmt              *sql.Stmt
+	versionSetYankedStmt            *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                              tx,
+		tx:                              tx,
+		crateAddDownloadsStmt:           q.crateAddDownloadsStmt,
+		crateCountAllStmt:               q.crateCountAllStmt,
+		crateGetByKeyStmt:               q.crateGetByKeyStmt,
+		crateInsertStmt:                 q.crateInsertStmt,
+		crateListAllStmt:                q.crateListAllStmt,
+		crateLockByKeyStmt:              q.crateLockByKeyStmt,
+		crateSearchStmt:                 q.crateSearchStmt,
+		crateSearchCountStmt:            q.crateSearchCountStmt,
+		crateSetAllowVersionRemovalStmt: q.crateSetAllowVersionRemovalStmt,
+		crateSetDeprecatedStmt:          q.crateSetDeprecatedStmt,
+		crateUpdateSummaryStmt:          q.crateUpdateSummaryStmt,
+		indexChangeInsertStmt:           q.indexChangeInsertStmt,
+		indexChangeLastForPathStmt:      q.indexChangeLastForPathStmt,
+		indexChangeListAfterStmt:        q.indexChangeListAfterStmt,
+		indexChangeLockStmt:             q.indexChangeLockStmt,
+		indexChangeMaxSeqStmt:           q.indexChangeMaxSeqStmt,
+		indexFileGetStmt:                q.indexFileGetStmt,
+		indexFileMetaStmt:               q.indexFileMetaStmt,
+		indexFileUpsertStmt:             q.indexFileUpsertStmt,
+		loginStateDeleteExpiredStmt:     q.loginStateDeleteExpiredStmt,
+		loginStateInsertStmt:            q.loginStateInsertStmt,
+		loginStateTakeStmt:              q.loginStateTakeStmt,
+		ownerAddStmt:                    q.ownerAddStmt,
+		ownerIsStmt:                     q.ownerIsStmt,
+		ownerListStmt:                   q.ownerListStmt,
+		ownerRemoveStmt:                 q.ownerRemoveStmt,
+		sessionDeleteExpiredStmt:        q.sessionDeleteExpiredStmt,
+		sessionGetByHashStmt:            q.sessionGetByHashStmt,
+		sessionInsertStmt:               q.sessionInsertStmt,
+		sessionListByUserStmt:           q.sessionListByUserStmt,
+		sessionRevokeStmt:               q.sessionRevokeStmt,
+		sessionRevokeByUserStmt:         q.sessionRevokeByUserStmt,
+		statsCrateDailyStmt:             q.statsCrateDailyStmt,
+		statsDownloadsPruneStmt:         q.statsDownloadsPruneStmt,
+		statsRecentVersionsStmt:         q.statsRecentVersionsStmt,
+		statsTopDownloadedStmt:          q.statsTopDownloadedStmt,
+		statsTotalsStmt:                 q.statsTotalsStmt,
+		tokenGetByHashStmt:              q.tokenGetByHashStmt,
+		tokenInsertStmt:                 q.tokenInsertStmt,
+		tokenListByUserStmt:             q.tokenListByUserStmt,
+		tokenRevokeStmt:                 q.tokenRevokeStmt,
+		tokenTouchStmt:                  q.tokenTouchStmt,
+		tombstoneInsertStmt:             q.tombstoneInsertStmt,
+		tombstoneIsStmt:                 q.tombstoneIsStmt,
+		userCountStmt:                   q.userCountStmt,
+		userCountWithEmailStmt:          q.userCountWithEmailStmt,
+		userCreationLockStmt:            q.userCreationLockStmt,
+		userGetByEmailStmt:              q.userGetByEmailStmt,
+		userGetByIDStmt:                 q.userGetByIDStmt,
+		userGetByLoginStmt:              q.userGetByLoginStmt,
+		userInsertStmt:                  q.userInsertStmt,
+		userInsertServiceStmt:           q.userInsertServiceStmt,
+		userListStmt:                    q.userListStmt,
+		userSetActiveStmt:               q.userSetActiveStmt,
+		userSetPasswordStmt:             q.userSetPasswordStmt,
+		userSetProfileStmt:              q.userSetProfileStmt,
+		userSetRolesStmt:                q.userSetRolesStmt,
+		versionAddDownloadsStmt:         q.versionAddDownloadsStmt,
+		versionChecksumInUseStmt:        q.versionChecksumInUseStmt,
+		versionDeleteStmt:               q.versionDeleteStmt,
+		versionDownloadsAddStmt:         q.versionDownloadsAddStmt,
+		versionForDownloadStmt:          q.versionForDownloadStmt,
+		versionGetStmt:                  q.versionGetStmt,
+		versionInsertStmt:               q.versionInsertStmt,
+		versionListByCrateStmt:          q.versionListByCrateStmt,
+		versionListForPageStmt:          q.versionListForPageStmt,
+		versionPageGetStmt:              q.versionPageGetStmt,
+		versionSetYankedStmt:            q.versionSetYankedStmt,
 	}
 }

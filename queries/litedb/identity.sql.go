@@ -14,7 +14,7 @@ SELECT count(*) FROM users WHERE email <> ''
 `
 
 func (q *Queries) UserCountWithEmail(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, userCountWithEmail)
+	row := q.queryRow(ctx, q.userCountWithEmailStmt, userCountWithEmail)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -27,7 +27,7 @@ SELECT 1
 // UserCreationLock: SQLite write transactions are already exclusive
 // (_txlock=immediate), so this is a no-op kept for parity with PostgreSQL.
 func (q *Queries) UserCreationLock(ctx context.Context) error {
-	_, err := q.db.ExecContext(ctx, userCreationLock)
+	_, err := q.exec(ctx, q.userCreationLockStmt, userCreationLock)
 	return err
 }
 
@@ -37,7 +37,7 @@ SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, i
 
 // UserGetByEmail matches e-mails case-insensitively; pass the e-mail lower-cased.
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error) {
-	row := q.db.QueryRowContext(ctx, userGetByEmail, email)
+	row := q.queryRow(ctx, q.userGetByEmailStmt, userGetByEmail, email)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -64,7 +64,7 @@ type UserSetPasswordParams struct {
 }
 
 func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams) error {
-	_, err := q.db.ExecContext(ctx, userSetPassword, arg.PasswordHash, arg.ID)
+	_, err := q.exec(ctx, q.userSetPasswordStmt, userSetPassword, arg.PasswordHash, arg.ID)
 	return err
 }
 
@@ -79,7 +79,7 @@ type UserSetProfileParams struct {
 }
 
 func (q *Queries) UserSetProfile(ctx context.Context, arg UserSetProfileParams) error {
-	_, err := q.db.ExecContext(ctx, userSetProfile, arg.Email, arg.Name, arg.ID)
+	_, err := q.exec(ctx, q.userSetProfileStmt, userSetProfile, arg.Email, arg.Name, arg.ID)
 	return err
 }
 
@@ -94,6 +94,6 @@ type UserSetRolesParams struct {
 }
 
 func (q *Queries) UserSetRoles(ctx context.Context, arg UserSetRolesParams) error {
-	_, err := q.db.ExecContext(ctx, userSetRoles, arg.IsAdmin, arg.IsReadOnly, arg.ID)
+	_, err := q.exec(ctx, q.userSetRolesStmt, userSetRoles, arg.IsAdmin, arg.IsReadOnly, arg.ID)
 	return err
 }

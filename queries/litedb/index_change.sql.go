@@ -27,7 +27,7 @@ type IndexChangeInsertParams struct {
 // Gapless: callers hold IndexChangeLock, so max+1 cannot race and a
 // rolled-back insert leaves no hole.
 func (q *Queries) IndexChangeInsert(ctx context.Context, arg IndexChangeInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, indexChangeInsert,
+	row := q.queryRow(ctx, q.indexChangeInsertStmt, indexChangeInsert,
 		arg.Path,
 		arg.Content,
 		arg.Message,
@@ -44,7 +44,7 @@ WHERE path = ?1 ORDER BY seq DESC LIMIT 1
 `
 
 func (q *Queries) IndexChangeLastForPath(ctx context.Context, path string) (IndexChange, error) {
-	row := q.db.QueryRowContext(ctx, indexChangeLastForPath, path)
+	row := q.queryRow(ctx, q.indexChangeLastForPathStmt, indexChangeLastForPath, path)
 	var i IndexChange
 	err := row.Scan(
 		&i.Seq,
@@ -67,7 +67,7 @@ type IndexChangeListAfterParams struct {
 }
 
 func (q *Queries) IndexChangeListAfter(ctx context.Context, arg IndexChangeListAfterParams) ([]IndexChange, error) {
-	rows, err := q.db.QueryContext(ctx, indexChangeListAfter, arg.After, arg.Lim)
+	rows, err := q.query(ctx, q.indexChangeListAfterStmt, indexChangeListAfter, arg.After, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ SELECT 1
 
 // SQLite has one writer: transactions are already serialised.
 func (q *Queries) IndexChangeLock(ctx context.Context) error {
-	_, err := q.db.ExecContext(ctx, indexChangeLock)
+	_, err := q.exec(ctx, q.indexChangeLockStmt, indexChangeLock)
 	return err
 }
 
@@ -110,7 +110,7 @@ SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM index_changes
 `
 
 func (q *Queries) IndexChangeMaxSeq(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, indexChangeMaxSeq)
+	row := q.queryRow(ctx, q.indexChangeMaxSeqStmt, indexChangeMaxSeq)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err

@@ -21,7 +21,7 @@ type IndexFileGetRow struct {
 }
 
 func (q *Queries) IndexFileGet(ctx context.Context, path string) (IndexFileGetRow, error) {
-	row := q.db.QueryRowContext(ctx, indexFileGet, path)
+	row := q.queryRow(ctx, q.indexFileGetStmt, indexFileGet, path)
 	var i IndexFileGetRow
 	err := row.Scan(&i.Content, &i.Etag, &i.UpdatedAt)
 	return i, err
@@ -37,7 +37,7 @@ type IndexFileMetaRow struct {
 }
 
 func (q *Queries) IndexFileMeta(ctx context.Context, path string) (IndexFileMetaRow, error) {
-	row := q.db.QueryRowContext(ctx, indexFileMeta, path)
+	row := q.queryRow(ctx, q.indexFileMetaStmt, indexFileMeta, path)
 	var i IndexFileMetaRow
 	err := row.Scan(&i.Etag, &i.UpdatedAt)
 	return i, err
@@ -59,7 +59,7 @@ type IndexFileUpsertParams struct {
 }
 
 func (q *Queries) IndexFileUpsert(ctx context.Context, arg IndexFileUpsertParams) error {
-	_, err := q.db.ExecContext(ctx, indexFileUpsert,
+	_, err := q.exec(ctx, q.indexFileUpsertStmt, indexFileUpsert,
 		arg.CrateID,
 		arg.Path,
 		arg.Content,

@@ -22,7 +22,7 @@ type LoginStateDeleteExpiredParams struct {
 // LoginStateDeleteExpired forgets abandoned logins (expired, or started before
 // created_before whatever their expiry).
 func (q *Queries) LoginStateDeleteExpired(ctx context.Context, arg LoginStateDeleteExpiredParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, loginStateDeleteExpired, arg.Now, arg.CreatedBefore)
+	result, err := q.exec(ctx, q.loginStateDeleteExpiredStmt, loginStateDeleteExpired, arg.Now, arg.CreatedBefore)
 	if err != nil {
 		return 0, err
 	}
@@ -46,7 +46,7 @@ type LoginStateInsertParams struct {
 }
 
 func (q *Queries) LoginStateInsert(ctx context.Context, arg LoginStateInsertParams) error {
-	_, err := q.db.ExecContext(ctx, loginStateInsert,
+	_, err := q.exec(ctx, q.loginStateInsertStmt, loginStateInsert,
 		arg.StateHash,
 		arg.Nonce,
 		arg.Verifier,
@@ -64,7 +64,7 @@ RETURNING state_hash, nonce, verifier, next_path, browser_hash, created_at, expi
 `
 
 func (q *Queries) LoginStateTake(ctx context.Context, stateHash string) (LoginState, error) {
-	row := q.db.QueryRowContext(ctx, loginStateTake, stateHash)
+	row := q.queryRow(ctx, q.loginStateTakeStmt, loginStateTake, stateHash)
 	var i LoginState
 	err := row.Scan(
 		&i.StateHash,
@@ -89,7 +89,7 @@ type SessionDeleteExpiredParams struct {
 
 // SessionDeleteExpired forgets sessions that expired or were revoked a while ago.
 func (q *Queries) SessionDeleteExpired(ctx context.Context, arg SessionDeleteExpiredParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionDeleteExpired, arg.ExpiredBefore, arg.RevokedBefore)
+	result, err := q.exec(ctx, q.sessionDeleteExpiredStmt, sessionDeleteExpired, arg.ExpiredBefore, arg.RevokedBefore)
 	if err != nil {
 		return 0, err
 	}
@@ -117,7 +117,7 @@ type SessionGetByHashRow struct {
 }
 
 func (q *Queries) SessionGetByHash(ctx context.Context, tokenHash string) (SessionGetByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, sessionGetByHash, tokenHash)
+	row := q.queryRow(ctx, q.sessionGetByHashStmt, sessionGetByHash, tokenHash)
 	var i SessionGetByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -150,7 +150,7 @@ type SessionInsertParams struct {
 
 // SessionInsert stores a web session; only the hash of its cookie secret is kept.
 func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) (Session, error) {
-	row := q.db.QueryRowContext(ctx, sessionInsert,
+	row := q.queryRow(ctx, q.sessionInsertStmt, sessionInsert,
 		arg.TokenHash,
 		arg.UserID,
 		arg.CsrfToken,
@@ -182,7 +182,7 @@ type SessionListByUserParams struct {
 }
 
 func (q *Queries) SessionListByUser(ctx context.Context, arg SessionListByUserParams) ([]Session, error) {
-	rows, err := q.db.QueryContext(ctx, sessionListByUser, arg.UserID, arg.Now)
+	rows, err := q.query(ctx, q.sessionListByUserStmt, sessionListByUser, arg.UserID, arg.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ type SessionRevokeParams struct {
 }
 
 func (q *Queries) SessionRevoke(ctx context.Context, arg SessionRevokeParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionRevoke, arg.RevokedAt, arg.ID)
+	result, err := q.exec(ctx, q.sessionRevokeStmt, sessionRevoke, arg.RevokedAt, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -241,7 +241,7 @@ type SessionRevokeByUserParams struct {
 }
 
 func (q *Queries) SessionRevokeByUser(ctx context.Context, arg SessionRevokeByUserParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionRevokeByUser, arg.RevokedAt, arg.UserID)
+	result, err := q.exec(ctx, q.sessionRevokeByUserStmt, sessionRevokeByUser, arg.RevokedAt, arg.UserID)
 	if err != nil {
 		return 0, err
 	}

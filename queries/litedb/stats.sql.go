@@ -29,7 +29,7 @@ type StatsCrateDailyRow struct {
 
 // Downloads per version per day of one crate since a day (inclusive).
 func (q *Queries) StatsCrateDaily(ctx context.Context, arg StatsCrateDailyParams) ([]StatsCrateDailyRow, error) {
-	rows, err := q.db.QueryContext(ctx, statsCrateDaily, arg.CrateID, arg.Since)
+	rows, err := q.query(ctx, q.statsCrateDailyStmt, statsCrateDaily, arg.CrateID, arg.Since)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ DELETE FROM version_downloads WHERE day < ?1
 // Retention: deletes daily rows older than a day ('YYYY-MM-DD'). Version and
 // crate totals are kept.
 func (q *Queries) StatsDownloadsPrune(ctx context.Context, before string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, statsDownloadsPrune, before)
+	result, err := q.exec(ctx, q.statsDownloadsPruneStmt, statsDownloadsPrune, before)
 	if err != nil {
 		return 0, err
 	}
@@ -81,7 +81,7 @@ type StatsRecentVersionsRow struct {
 }
 
 func (q *Queries) StatsRecentVersions(ctx context.Context, lim int64) ([]StatsRecentVersionsRow, error) {
-	rows, err := q.db.QueryContext(ctx, statsRecentVersions, lim)
+	rows, err := q.query(ctx, q.statsRecentVersionsStmt, statsRecentVersions, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ type StatsTopDownloadedRow struct {
 }
 
 func (q *Queries) StatsTopDownloaded(ctx context.Context, lim int64) ([]StatsTopDownloadedRow, error) {
-	rows, err := q.db.QueryContext(ctx, statsTopDownloaded, lim)
+	rows, err := q.query(ctx, q.statsTopDownloadedStmt, statsTopDownloaded, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ type StatsTotalsRow struct {
 }
 
 func (q *Queries) StatsTotals(ctx context.Context) (StatsTotalsRow, error) {
-	row := q.db.QueryRowContext(ctx, statsTotals)
+	row := q.queryRow(ctx, q.statsTotalsStmt, statsTotals)
 	var i StatsTotalsRow
 	err := row.Scan(&i.Crates, &i.Versions, &i.Downloads)
 	return i, err

@@ -15,7 +15,7 @@ SELECT count(*) FROM crates
 `
 
 func (q *Queries) CrateCountAll(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, crateCountAll)
+	row := q.queryRow(ctx, q.crateCountAllStmt, crateCountAll)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -47,7 +47,7 @@ type CrateListAllRow struct {
 }
 
 func (q *Queries) CrateListAll(ctx context.Context, arg CrateListAllParams) ([]CrateListAllRow, error) {
-	rows, err := q.db.QueryContext(ctx, crateListAll, arg.Off, arg.Lim)
+	rows, err := q.query(ctx, q.crateListAllStmt, crateListAll, arg.Off, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ type CrateSetAllowVersionRemovalParams struct {
 }
 
 func (q *Queries) CrateSetAllowVersionRemoval(ctx context.Context, arg CrateSetAllowVersionRemovalParams) error {
-	_, err := q.db.ExecContext(ctx, crateSetAllowVersionRemoval, arg.AllowVersionRemoval, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.crateSetAllowVersionRemovalStmt, crateSetAllowVersionRemoval, arg.AllowVersionRemoval, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -106,7 +106,7 @@ type CrateSetDeprecatedParams struct {
 }
 
 func (q *Queries) CrateSetDeprecated(ctx context.Context, arg CrateSetDeprecatedParams) error {
-	_, err := q.db.ExecContext(ctx, crateSetDeprecated, arg.Deprecated, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.crateSetDeprecatedStmt, crateSetDeprecated, arg.Deprecated, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -127,7 +127,7 @@ type TombstoneInsertParams struct {
 }
 
 func (q *Queries) TombstoneInsert(ctx context.Context, arg TombstoneInsertParams) error {
-	_, err := q.db.ExecContext(ctx, tombstoneInsert,
+	_, err := q.exec(ctx, q.tombstoneInsertStmt, tombstoneInsert,
 		arg.CrateID,
 		arg.VersionKey,
 		arg.Version,
@@ -148,7 +148,7 @@ type TombstoneIsParams struct {
 }
 
 func (q *Queries) TombstoneIs(ctx context.Context, arg TombstoneIsParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, tombstoneIs, arg.CrateID, arg.VersionKey)
+	row := q.queryRow(ctx, q.tombstoneIsStmt, tombstoneIs, arg.CrateID, arg.VersionKey)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -169,7 +169,7 @@ type UserInsertServiceParams struct {
 // The built-in user owning registry-wide tokens: no email, no password, never
 // an administrator, and read-only (any token it gets can only read).
 func (q *Queries) UserInsertService(ctx context.Context, arg UserInsertServiceParams) (User, error) {
-	row := q.db.QueryRowContext(ctx, userInsertService, arg.Login, arg.Name)
+	row := q.queryRow(ctx, q.userInsertServiceStmt, userInsertService, arg.Login, arg.Name)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -191,7 +191,7 @@ DELETE FROM crate_versions WHERE id = ?1
 `
 
 func (q *Queries) VersionDelete(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.ExecContext(ctx, versionDelete, id)
+	result, err := q.exec(ctx, q.versionDeleteStmt, versionDelete, id)
 	if err != nil {
 		return 0, err
 	}
@@ -216,7 +216,7 @@ type VersionListForPageRow struct {
 }
 
 func (q *Queries) VersionListForPage(ctx context.Context, crateID int64) ([]VersionListForPageRow, error) {
-	rows, err := q.db.QueryContext(ctx, versionListForPage, crateID)
+	rows, err := q.query(ctx, q.versionListForPageStmt, versionListForPage, crateID)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ type VersionPageGetRow struct {
 }
 
 func (q *Queries) VersionPageGet(ctx context.Context, arg VersionPageGetParams) (VersionPageGetRow, error) {
-	row := q.db.QueryRowContext(ctx, versionPageGet, arg.CrateID, arg.VersionKey)
+	row := q.queryRow(ctx, q.versionPageGetStmt, versionPageGet, arg.CrateID, arg.VersionKey)
 	var i VersionPageGetRow
 	err := row.Scan(
 		&i.ID,

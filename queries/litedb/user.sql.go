@@ -14,7 +14,7 @@ SELECT count(*) FROM users
 `
 
 func (q *Queries) UserCount(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, userCount)
+	row := q.queryRow(ctx, q.userCountStmt, userCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -25,7 +25,7 @@ SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, i
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, id int64) (User, error) {
-	row := q.db.QueryRowContext(ctx, userGetByID, id)
+	row := q.queryRow(ctx, q.userGetByIDStmt, userGetByID, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -47,7 +47,7 @@ SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, i
 `
 
 func (q *Queries) UserGetByLogin(ctx context.Context, login string) (User, error) {
-	row := q.db.QueryRowContext(ctx, userGetByLogin, login)
+	row := q.queryRow(ctx, q.userGetByLoginStmt, userGetByLogin, login)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -78,7 +78,7 @@ type UserInsertParams struct {
 }
 
 func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, error) {
-	row := q.db.QueryRowContext(ctx, userInsert,
+	row := q.queryRow(ctx, q.userInsertStmt, userInsert,
 		arg.Login,
 		arg.Email,
 		arg.Name,
@@ -105,7 +105,7 @@ SELECT id, login, email, name, is_admin, is_active, password_hash, created_at, i
 `
 
 func (q *Queries) UserList(ctx context.Context) ([]User, error) {
-	rows, err := q.db.QueryContext(ctx, userList)
+	rows, err := q.query(ctx, q.userListStmt, userList)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +148,6 @@ type UserSetActiveParams struct {
 }
 
 func (q *Queries) UserSetActive(ctx context.Context, arg UserSetActiveParams) error {
-	_, err := q.db.ExecContext(ctx, userSetActive, arg.IsActive, arg.ID)
+	_, err := q.exec(ctx, q.userSetActiveStmt, userSetActive, arg.IsActive, arg.ID)
 	return err
 }

@@ -72,10 +72,28 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}, nil
 }
 
+// prepare switches to prepared statements (once the schema exists): SQLite
+// otherwise parses every statement again on every call.
+func (s *Store) prepare(ctx context.Context) error {
+	w, err := litedb.Prepare(ctx, s.db)
+	if err != nil {
+		return fmt.Errorf("prepare statements: %w", err)
+	}
+	r, err := litedb.Prepare(ctx, s.rdb)
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("prepare read statements: %w", err)
+	}
+	s.queries, s.read = queries{q: w}, queries{q: r}
+	return nil
+}
+
 // DB exposes the writer pool (for tests and tools).
 func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) Close() {
+	_ = s.read.q.Close()
+	_ = s.queries.q.Close()
 	s.rdb.Close()
 	s.db.Close()
 }
@@ -122,7 +140,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("apply river migrations: %w", err)
 	}
-	return nil
+	return s.prepare(ctx)
 }
 
 func (s *Store) apply(ctx context.Context, m schema.Migration) error {
@@ -180,7 +198,7 @@ func (t tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertO
 
 func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
 	return s.withTx(ctx, func(stx *sql.Tx) error {
-		return fn(tx{queries: queries{q: litedb.New(stx)}, tx: stx, client: s.client})
+		return fn(tx{queries: queries{q: s.queries.q.WithTx(stx)}, tx: stx, client: s.client})
 	})
 }
 
