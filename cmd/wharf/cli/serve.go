@@ -22,6 +22,7 @@ import (
 	"github.com/wharfhq/wharf/crate"
 	"github.com/wharfhq/wharf/jobs"
 	"github.com/wharfhq/wharf/registry"
+	"github.com/wharfhq/wharf/store"
 )
 
 func registryLimits(cfg *config.Config) crate.Limits {
@@ -78,6 +79,30 @@ func recheckIndexSync(ctx context.Context, logger *slog.Logger, reg *registry.Se
 	}
 }
 
+// newHandler builds the whole HTTP handler: cargo API and index, git index,
+// sessions and login, web UI.
+func newHandler(cfg *config.Config, reg *registry.Service, st store.Store, logger *slog.Logger) (http.Handler, error) {
+	apiCfg := api.Config{
+		Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, PublicRead: cfg.PublicRead,
+		BodyLimit: cfg.BodyLimit, RegistryName: cfg.RegistryName, Ready: st.Ping,
+		SparseDisabled: !cfg.IndexSparse,
+	}
+	if cfg.IndexGit {
+		apiCfg.Git = reg.GitHTTPHandler("/index.git")
+	}
+	mws, mounts, err := identityMounts(cfg, reg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	ui, err := webMount(cfg, reg, st, logger)
+	if err != nil {
+		return nil, fmt.Errorf("web UI: %w", err)
+	}
+	apiCfg.Middlewares = append(apiCfg.Middlewares, mws...)
+	apiCfg.Mounts = append(apiCfg.Mounts, append(mounts, ui)...)
+	return api.NewRouter(apiCfg), nil
+}
+
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
 	if _, err := cookieSecret(cfg); err != nil {
 		return fmt.Errorf("cookie secret: %w", err)
@@ -119,25 +144,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		return fmt.Errorf("start job queue: %w", err)
 	}
 
-	apiCfg := api.Config{
-		Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, PublicRead: cfg.PublicRead,
-		BodyLimit: cfg.BodyLimit, RegistryName: cfg.RegistryName, Ready: st.Ping,
-		SparseDisabled: !cfg.IndexSparse,
-	}
-	if cfg.IndexGit {
-		apiCfg.Git = reg.GitHTTPHandler("/index.git")
-	}
-	mws, mounts, err := identityMounts(cfg, reg, logger)
+	handler, err := newHandler(cfg, reg, st, logger)
 	if err != nil {
-		return fmt.Errorf("identity: %w", err)
+		return err
 	}
-	ui, err := webMount(cfg, reg, st, logger)
-	if err != nil {
-		return fmt.Errorf("web UI: %w", err)
-	}
-	apiCfg.Middlewares = append(apiCfg.Middlewares, mws...)
-	apiCfg.Mounts = append(apiCfg.Mounts, append(mounts, ui)...)
-	handler := api.NewRouter(apiCfg)
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr(), err)
