@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,21 +49,7 @@ func StartProcess(t testing.TB) *Process {
 	bin := findBinary(t)
 	p := &Process{t: t, bin: bin, AccessKey: "wharf-test"}
 	p.SecretKey = rand.Text()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatalf("s3test: %v", err)
-	}
-	posixArgs := []string{"posix"}
-	if err := probeXattr(data); err != nil {
-		t.Logf("s3test: no user xattrs in %s (%v); using --sidecar", data, err)
-		meta := filepath.Join(dir, "meta")
-		if err := os.Mkdir(meta, 0o755); err != nil {
-			t.Fatalf("s3test: %v", err)
-		}
-		posixArgs = append(posixArgs, "--sidecar", meta)
-	}
-	posixArgs = append(posixArgs, data)
+	posixArgs := posixArgs(t)
 
 	var lastErr error
 	for range startTries {

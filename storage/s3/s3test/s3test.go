@@ -55,21 +55,7 @@ func Start(t testing.TB) (endpoint, accessKey, secretKey string) {
 	t.Helper()
 	bin := findBinary(t)
 	accessKey, secretKey = "wharf-test", rand.Text()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatalf("s3test: %v", err)
-	}
-	posixArgs := []string{"posix"}
-	if err := probeXattr(data); err != nil {
-		t.Logf("s3test: no user xattrs in %s (%v); using --sidecar", data, err)
-		meta := filepath.Join(dir, "meta")
-		if err := os.Mkdir(meta, 0o755); err != nil {
-			t.Fatalf("s3test: %v", err)
-		}
-		posixArgs = append(posixArgs, "--sidecar", meta)
-	}
-	posixArgs = append(posixArgs, data)
+	posixArgs := posixArgs(t)
 
 	var lastErr error
 	for range startTries {
@@ -196,4 +182,26 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// posixArgs prepares a data directory in t.TempDir and returns versitygw's
+// "posix" backend arguments for it (with --sidecar when the filesystem has
+// no user xattrs).
+func posixArgs(t testing.TB) []string {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	args := []string{"posix"}
+	if err := probeXattr(data); err != nil {
+		t.Logf("s3test: no user xattrs in %s (%v); using --sidecar", data, err)
+		meta := filepath.Join(dir, "meta")
+		if err := os.Mkdir(meta, 0o755); err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+		args = append(args, "--sidecar", meta)
+	}
+	return append(args, data)
 }
