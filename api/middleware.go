@@ -116,3 +116,14 @@ func (a *api) readGuard(next http.Handler, git bool) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// RequireRead is the read policy of the cargo routes (REGISTRY_PUBLIC_READ,
+// the read scope, cargo's 401 challenge), for routes mounted elsewhere such
+// as the web UI's download-statistics JSON.
+func RequireRead(publicURL string, publicRead bool, logger *slog.Logger) func(http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &api{publicURL: publicURL, publicRead: publicRead, logger: logger}
+	return a.requireRead
+}

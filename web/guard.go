@@ -139,27 +139,3 @@ func (w *Web) requireAdmin(next http.Handler) http.Handler {
 // isAdmin: an administrator acting through a session or a token that can
 // write (registry.requireAdmin applies the same rule).
 func isAdmin(p *auth.Principal) bool { return p.ActsAsAdmin() }
-
-// readGuard is the cargo API's read policy for the JSON endpoint when no
-// RequireRead is configured: cargo's error envelope, never a Basic
-// challenge.
-func (w *Web) readGuard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if w.publicRead {
-			next.ServeHTTP(rw, r)
-			return
-		}
-		p := auth.FromContext(r.Context())
-		if p == nil {
-			rw.Header().Set("WWW-Authenticate", `Cargo login_url="`+w.publicURL+`/account"`)
-			writeJSONError(rw, http.StatusUnauthorized,
-				"this registry requires authentication: create a token at "+w.publicURL+"/account")
-			return
-		}
-		if !p.Has(auth.ScopeRead) {
-			writeJSONError(rw, http.StatusForbidden, "this token cannot read the registry")
-			return
-		}
-		next.ServeHTTP(rw, r)
-	})
-}

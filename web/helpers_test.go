@@ -19,6 +19,7 @@ import (
 	"riverqueue.com/riverui"
 	"riverqueue.com/riverui/uiendpoints"
 
+	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/auth"
 	"github.com/wharfhq/wharf/crate"
 	"github.com/wharfhq/wharf/crate/cratetest"
@@ -118,6 +119,7 @@ func setup(t *testing.T, engine string, o *setupOpts) *testBundle {
 			w, err := web.New(web.Config{
 				Registry: reg, PublicURL: publicURL, RegistryName: "local", PublicRead: o.PublicRead,
 				CSRFToken: session.CSRFToken, JobsUI: jobsUI,
+				RequireRead: api.RequireRead(publicURL, o.PublicRead, nil),
 			})
 			require.NoError(tb, err)
 			return []func(http.Handler) http.Handler{b.sessions.Middleware, b.sessions.RequireCSRF}, []func(chi.Router){w.Mount}

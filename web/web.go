@@ -44,8 +44,7 @@ type Config struct {
 	// requests from another origin (Origin or Sec-Fetch-Site) are refused.
 	RequireCSRF func(next http.Handler) http.Handler
 	// RequireRead guards the download statistics JSON endpoint like the
-	// other read routes of the cargo API. Nil uses an equivalent built-in
-	// guard (public read, else a principal with the read scope).
+	// other read routes of the cargo API (api.RequireRead). Required.
 	RequireRead func(next http.Handler) http.Handler
 	// JobsUI is River UI, already started, built with the prefix
 	// "/admin/jobs"; it is mounted there behind the admin check. Nil shows a
@@ -117,7 +116,7 @@ func New(cfg Config) (*Web, error) {
 		w.requireCSRF = func(next http.Handler) http.Handler { return next }
 	}
 	if w.requireRead == nil {
-		w.requireRead = w.readGuard
+		return nil, errors.New("web: Config.RequireRead is required (api.RequireRead)")
 	}
 	w.readmes = newReadmeCache(256)
 	if w.assets, err = loadAssets(); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/config"
 	"github.com/wharfhq/wharf/internal/browsertest"
 	"github.com/wharfhq/wharf/internal/oidctest"
@@ -229,6 +230,7 @@ func startRegistry(t *testing.T, engine string, op *oidctest.Provider, extra map
 			w, err := web.New(web.Config{
 				Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, RegistryName: cfg.RegistryName,
 				PublicRead: cfg.PublicRead, CSRFToken: session.CSRFToken,
+				RequireRead: api.RequireRead(cfg.PublicURL, cfg.PublicRead, logger),
 			})
 			require.NoError(tb, err)
 			return []func(http.Handler) http.Handler{sessions.Middleware, sessions.RequireCSRF},

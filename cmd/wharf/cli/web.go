@@ -10,6 +10,7 @@ import (
 	"riverqueue.com/riverui"
 	"riverqueue.com/riverui/uiendpoints"
 
+	"github.com/wharfhq/wharf/api"
 	"github.com/wharfhq/wharf/config"
 	"github.com/wharfhq/wharf/registry"
 	"github.com/wharfhq/wharf/store"
@@ -46,6 +47,7 @@ func webMount(cfg *config.Config, reg *registry.Service, st store.Store, logger 
 	w, err := web.New(web.Config{
 		Registry: reg, Logger: logger, PublicURL: cfg.PublicURL, RegistryName: cfg.RegistryName,
 		PublicRead: cfg.PublicRead, CSRFToken: session.CSRFToken, JobsUI: jobsUI,
+		RequireRead: api.RequireRead(cfg.PublicURL, cfg.PublicRead, logger),
 	})
 	if err != nil {
 		return nil, err
